@@ -1,0 +1,24 @@
+# The two quickstart commands: `make demo` and `make test`. Each installs what it needs into .venv.
+PY := .venv/bin/python
+
+.PHONY: demo test lint typecheck pytest bench install
+
+install:
+	@scripts/bootstrap.sh
+
+demo: install
+	$(PY) -m claude_web.demo
+
+lint: install
+	$(PY) -m ruff check claude_web claude_web_django claude_web_flask tests bench
+
+typecheck: install
+	$(PY) -m mypy --strict claude_web
+
+pytest: install
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: install
+	$(PY) bench/run.py

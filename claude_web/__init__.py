@@ -1,0 +1,110 @@
+"""claude-web: an ``anthropic``-compatible Claude client on httpx + pydantic, with Django/Flask/Celery adapters.
+
+>>> import claude_web as anthropic   # code written for ``anthropic`` runs with only the import changed
+>>> client = anthropic.Anthropic()
+"""
+
+from . import types
+from ._base_client import DefaultAsyncHttpxClient, DefaultHttpxClient
+from ._client import Anthropic, AsyncAnthropic, MissingCredentialsError
+from ._constants import DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._exceptions import (
+    AnthropicError,
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    DeadlineExceededError,
+    InternalServerError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTooLargeError,
+    RetryableError,
+    ServiceUnavailableError,
+    UnprocessableEntityError,
+)
+from ._models import BaseModel
+from ._response import APIResponse, AsyncAPIResponse
+from ._streaming import AsyncStream, Stream
+from ._types import NOT_GIVEN, NotGiven, Omit, RequestOptions, Timeout, not_given, omit
+from ._version import __title__, __version__
+
+Client = Anthropic
+AsyncClient = AsyncAnthropic
+HUMAN_PROMPT = "\n\nHuman:"
+AI_PROMPT = "\n\nAssistant:"
+
+__all__ = [
+    "AI_PROMPT",
+    "DEFAULT_CONNECTION_LIMITS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "HUMAN_PROMPT",
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIError",
+    "APIResponse",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Anthropic",
+    "AnthropicBedrock",
+    "AnthropicError",
+    "AnthropicVertex",
+    "AsyncAPIResponse",
+    "AsyncAnthropic",
+    "AsyncAnthropicBedrock",
+    "AsyncAnthropicVertex",
+    "AsyncClient",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "BaseModel",
+    "Client",
+    "ConflictError",
+    "DeadlineExceededError",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpxClient",
+    "InternalServerError",
+    "MissingCredentialsError",
+    "NotFoundError",
+    "NotGiven",
+    "Omit",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestOptions",
+    "RequestTooLargeError",
+    "RetryableError",
+    "ServiceUnavailableError",
+    "Stream",
+    "Timeout",
+    "UnprocessableEntityError",
+    "__title__",
+    "__version__",
+    "not_given",
+    "omit",
+    "types",
+]
+
+_LAZY = {
+    "AnthropicBedrock": ("claude_web.lib.bedrock", "AnthropicBedrock"),
+    "AsyncAnthropicBedrock": ("claude_web.lib.bedrock", "AsyncAnthropicBedrock"),
+    "AnthropicVertex": ("claude_web.lib.vertex", "AnthropicVertex"),
+    "AsyncAnthropicVertex": ("claude_web.lib.vertex", "AsyncAnthropicVertex"),
+}
+
+
+def __getattr__(name: str) -> object:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'claude_web' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(target[0]), target[1])

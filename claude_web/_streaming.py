@@ -1,0 +1,251 @@
+"""``Stream`` / ``AsyncStream``: an open SSE response turned into typed Messages API events.
+
+>>> with client.messages.create(model=..., max_tokens=..., messages=..., stream=True) as stream:
+...     for event in stream:
+...         if event.type == "content_block_delta": ...
+
+``ping`` is skipped, event names this library does not know are skipped (as ``anthropic`` does), an ``error``
+event raises the matching :class:`~claude_web.APIStatusError` subclass, and a stream that breaks (connection
+drop, cut mid-event, malformed data) raises an :class:`~claude_web.APIError` subclass naming the problem.
+Every stream ends its usage record exactly once: ``ok`` at ``message_stop``, ``error`` on any failure,
+``aborted`` when closed early.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import httpx
+import pydantic
+
+from ._exceptions import (
+    STATUS_BY_ERROR_TYPE,
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    status_error_class,
+)
+from ._sse import ServerSentEvent, SSEDecoder
+from .types._parsing import parse_stream_event_json
+
+if TYPE_CHECKING:
+    from .usage import UsageTracker
+
+__all__ = ["AsyncStream", "Stream"]
+
+_T = TypeVar("_T")
+
+MESSAGE_EVENTS = frozenset(
+    {
+        "message_start",
+        "message_delta",
+        "message_stop",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+    }
+)
+
+
+class _StreamCore:
+    """The I/O-free half shared by both stream classes: event decoding, errors, usage bookkeeping."""
+
+    response: httpx.Response
+    _usage: UsageTracker | None
+    _finished: bool
+
+    def _init_core(self, response: httpx.Response, client: Any, usage: UsageTracker | None) -> None:
+        self.response = response
+        self._usage = usage
+        make_decoder = getattr(client, "_make_sse_decoder", None)
+        self._decoder = make_decoder() if make_decoder is not None else SSEDecoder()
+        self._finished = False
+        self._saw_stop = False
+
+    @property
+    def request_id(self) -> str | None:
+        return self.response.headers.get("request-id")
+
+    def _decode(self, sse: ServerSentEvent) -> Any:
+        """The typed event for ``sse``, ``None`` to skip it; raises for ``error`` events and bad data."""
+        name = sse.event
+        if name in MESSAGE_EVENTS:
+            try:
+                event = parse_stream_event_json(sse.data)
+            except (pydantic.ValidationError, ValueError) as exc:
+                raise self._malformed(sse, exc) from exc
+            usage = self._usage
+            if usage is not None:
+                self._track(usage, name, event)
+            elif name == "message_stop":
+                self._saw_stop = True
+            return event
+        if name == "error":
+            raise self._stream_error(sse)
+        return None  # ping, and event names this library does not know
+
+    def _track(self, usage: UsageTracker, name: str | None, event: Any) -> None:
+        if name == "content_block_delta":
+            usage.first_token()
+        elif name == "message_start":
+            message = event.message
+            usage.set_usage(message.usage, model=message.model)
+        elif name == "message_delta":
+            if event.usage is not None:
+                usage.set_usage(event.usage)
+        elif name == "message_stop":
+            self._saw_stop = True
+            usage.finish("ok", request_id=self.request_id)
+
+    def _malformed(self, sse: ServerSentEvent, exc: Exception) -> APIError:
+        data = sse.data if len(sse.data) <= 200 else sse.data[:200] + "..."
+        return APIResponseValidationError(
+            self.response, sse.data, message=f"Malformed {sse.event!r} event in the stream ({exc.__class__.__name__}): {data!r}"
+        )
+
+    def _stream_error(self, sse: ServerSentEvent) -> APIStatusError:
+        body: object = sse.data
+        try:
+            body = json.loads(sse.data)
+            message = f"{body}"
+        except ValueError:
+            message = sse.data or f"Error code: {self.response.status_code}"
+        error_type = None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            error_type = body["error"].get("type")
+        status = STATUS_BY_ERROR_TYPE.get(error_type or "", 500)
+        err = status_error_class(status)(message, response=self.response, body=body)
+        err.status_code = status
+        return err
+
+    def _transport_error(self, exc: Exception) -> APIError:
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(self.response.request)
+        return APIConnectionError(
+            message=f"The stream broke before it was complete ({exc.__class__.__name__}: {exc})",
+            request=self.response.request,
+        )
+
+    def _at_eof(self) -> None:
+        if self._decoder.pending:
+            raise APIConnectionError(
+                message="The stream was cut in the middle of an event (no blank line after the last field).",
+                request=self.response.request,
+            )
+        if not self._saw_stop:
+            raise APIConnectionError(
+                message="The stream ended before its message_stop event: the connection was closed early.",
+                request=self.response.request,
+            )
+
+    def _end_usage(self, error: BaseException | None) -> None:
+        usage = self._usage
+        if usage is None or usage.done:
+            return
+        if error is not None:
+            usage.finish("error", error=error, request_id=self.request_id)
+        elif self._saw_stop:
+            usage.finish("ok", request_id=self.request_id)
+        else:
+            usage.finish("aborted", request_id=self.request_id)
+
+
+class Stream(_StreamCore, Generic[_T]):
+    """Iterate the typed events of a ``stream=True`` call; close it (or use ``with``) to release the connection."""
+
+    def __init__(self, *, cast_to: Any, response: httpx.Response, client: Any, usage: UsageTracker | None = None) -> None:
+        self._cast_to = cast_to
+        self._client = client
+        self._init_core(response, client, usage)
+        self._iterator = self.__stream__()
+
+    def __next__(self) -> _T:
+        return self._iterator.__next__()
+
+    def __iter__(self) -> Iterator[_T]:
+        yield from self._iterator
+
+    def __stream__(self) -> Iterator[_T]:
+        decode = self._decode
+        feed = self._decoder.feed
+        try:
+            try:
+                for chunk in self.response.iter_bytes():
+                    for sse in feed(chunk):
+                        event = decode(sse)
+                        if event is not None:
+                            yield event
+            except httpx.HTTPError as exc:
+                raise self._transport_error(exc) from exc
+            self._at_eof()
+        except APIError as exc:
+            self._end_usage(exc)
+            raise
+        finally:
+            self.response.close()
+            self._end_usage(None)
+
+    def close(self) -> None:
+        """Stop reading and release the connection; the usage record says ``aborted`` if the stream was not done."""
+        self._iterator.close()
+        self.response.close()
+        self._end_usage(None)
+
+    def __enter__(self) -> Stream[_T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncStream(_StreamCore, Generic[_T]):
+    """The async twin of :class:`Stream`: ``async for event in stream``."""
+
+    def __init__(self, *, cast_to: Any, response: httpx.Response, client: Any, usage: UsageTracker | None = None) -> None:
+        self._cast_to = cast_to
+        self._client = client
+        self._init_core(response, client, usage)
+        self._iterator = self.__stream__()
+
+    async def __anext__(self) -> _T:
+        return await self._iterator.__anext__()
+
+    async def __aiter__(self) -> AsyncIterator[_T]:
+        async for event in self._iterator:
+            yield event
+
+    async def __stream__(self) -> AsyncIterator[_T]:
+        decode = self._decode
+        feed = self._decoder.feed
+        try:
+            try:
+                async for chunk in self.response.aiter_bytes():
+                    for sse in feed(chunk):
+                        event = decode(sse)
+                        if event is not None:
+                            yield event
+            except httpx.HTTPError as exc:
+                raise self._transport_error(exc) from exc
+            self._at_eof()
+        except APIError as exc:
+            self._end_usage(exc)
+            raise
+        finally:
+            await self.response.aclose()
+            self._end_usage(None)
+
+    async def close(self) -> None:
+        """Stop reading and release the connection; the usage record says ``aborted`` if the stream was not done."""
+        await self._iterator.aclose()
+        await self.response.aclose()
+        self._end_usage(None)
+
+    async def __aenter__(self) -> AsyncStream[_T]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

@@ -1,0 +1,2 @@
+__title__ = "claude-web"
+__version__ = "0.1.0"
