@@ -75,7 +75,7 @@ class _StreamCore:
         name = sse.event
         if name in MESSAGE_EVENTS:
             try:
-                event = parse_stream_event_json(sse.data)
+                event = parse_stream_event_json(sse.data, name)
             except (pydantic.ValidationError, ValueError) as exc:
                 raise self._malformed(sse, exc) from exc
             usage = self._usage

@@ -1,0 +1,43 @@
+"""Fast parsing of one stream event's JSON ``data`` straight into its typed model (in pydantic-core)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from ._events import (
+    RawContentBlockDeltaEvent,
+    RawContentBlockStartEvent,
+    RawContentBlockStopEvent,
+    RawMessageDeltaEvent,
+    RawMessageStartEvent,
+    RawMessageStopEvent,
+    RawMessageStreamEvent,
+)
+
+__all__ = ["parse_stream_event_json"]
+
+_BY_NAME: dict[str, Any] = {
+    "message_start": RawMessageStartEvent,
+    "message_delta": RawMessageDeltaEvent,
+    "message_stop": RawMessageStopEvent,
+    "content_block_start": RawContentBlockStartEvent,
+    "content_block_delta": RawContentBlockDeltaEvent,
+    "content_block_stop": RawContentBlockStopEvent,
+}
+_any_event: TypeAdapter[Any] | None = None
+
+
+def parse_stream_event_json(data: str | bytes, name: str | None = None) -> Any:
+    """The typed event for ``data``. With the SSE event ``name`` known, its model is used directly.
+
+    Raises ``pydantic.ValidationError`` (a ``ValueError``) for malformed JSON or a wrongly shaped event.
+    """
+    model = _BY_NAME.get(name) if name is not None else None
+    if model is not None:
+        return model.model_validate_json(data)
+    global _any_event
+    if _any_event is None:
+        _any_event = TypeAdapter(RawMessageStreamEvent)
+    return _any_event.validate_json(data)
