@@ -114,7 +114,7 @@ async def _concurrent(lib: str, base_url: str, streams: int) -> dict[str, Any]:
                             json.loads(line[5:])
                             n += 1
                 counts.append(n)
-            except Exception as exc:  # noqa: BLE001 - counted, not hidden
+            except Exception as exc:
                 errors.append(type(exc).__name__)
     else:
         client = client_for(lib, base_url, async_=True)
@@ -126,7 +126,7 @@ async def _concurrent(lib: str, base_url: str, streams: int) -> dict[str, Any]:
                 async for _event in stream:
                     n += 1
                 counts.append(n)
-            except Exception as exc:  # noqa: BLE001 - counted, not hidden
+            except Exception as exc:
                 errors.append(type(exc).__name__)
 
     wall0 = time.perf_counter()

@@ -182,9 +182,9 @@ def print_table(results: dict[str, Any], names: list[str]) -> None:
               f"(target >= 1.5x)")
         print(f"CPU/call vs floor: {ours['create']['cpu_ms_per_call'] / floor['create']['cpu_ms_per_call']:.2f}x "
               f"(target <= 1.25x)")
-        print(f"stream=True vs floor: {ours['stream_events']['events_per_s_cpu'] / floor['stream_events']['events_per_s_cpu']:.2f}x "  # noqa: E501
+        print(f"stream=True vs floor: {ours['stream_events']['events_per_s_cpu'] / floor['stream_events']['events_per_s_cpu']:.2f}x "
               f"(target >= 0.9x)")
-        print(f"text_stream vs official: {ours['text_stream']['events_per_s_cpu'] / official['text_stream']['events_per_s_cpu']:.2f}x "  # noqa: E501
+        print(f"text_stream vs official: {ours['text_stream']['events_per_s_cpu'] / official['text_stream']['events_per_s_cpu']:.2f}x "
               f"(target >= 2.5x)")
         t1, t10 = ours["tool_1000"]["wall_s"], ours["tool_10000"]["wall_s"]
         print(f"tool 10k / (10 x 1k): {t10 / (10 * t1):.2f} (target <= 2); "

@@ -135,7 +135,7 @@ class BaseClient:
         usage_context: Mapping[str, Any] | None = None,
         pricing: Mapping[str, ModelPrice] | None = None,
     ) -> None:
-        if max_retries is None:  # type: ignore[comparison-overlap]
+        if max_retries is None:
             raise TypeError("max_retries cannot be None; pass 0 to disable retries")
         self._base_url = self._enforce_trailing_slash(httpx.URL(str(base_url)))
         self.timeout = timeout
@@ -433,7 +433,8 @@ def _safe_body(response: httpx.Response) -> object:
 
 def _validation_message(cast_to: Any, exc: pydantic.ValidationError) -> str:
     name = getattr(cast_to, "__name__", str(cast_to))
-    first = exc.errors()[0] if exc.errors() else {}
+    errors = exc.errors()
+    first: Mapping[str, Any] = errors[0] if errors else {}
     where = ".".join(str(p) for p in first.get("loc", ())) or "body"
     return f"The API response could not be read as {name}: {first.get('msg', 'invalid')} at {where!r}"
 

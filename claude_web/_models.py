@@ -77,7 +77,8 @@ class BaseModel(pydantic.BaseModel):
         )
 
     def __str__(self) -> str:
-        return f"{self.__repr_name__()}({self.__repr_str__(', ')})"
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__repr_args__())
+        return f"{type(self).__name__}({fields})"
 
 
 GenericModel = BaseModel

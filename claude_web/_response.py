@@ -76,11 +76,13 @@ class _ResponseInfo:
 
     @property
     def request_id(self) -> str | None:
-        return self.http_response.headers.get("request-id")
+        value: str | None = self.http_response.headers.get("request-id")
+        return value
 
     @property
     def workspace_id(self) -> str | None:
-        return self.http_response.headers.get("anthropic-workspace-id")
+        value: str | None = self.http_response.headers.get("anthropic-workspace-id")
+        return value
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} [{self.status_code}] {self.method} {self.url}>"

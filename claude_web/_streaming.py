@@ -14,7 +14,7 @@ Every stream ends its usage record exactly once: ``ok`` at ``message_stop``, ``e
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
@@ -68,7 +68,8 @@ class _StreamCore:
 
     @property
     def request_id(self) -> str | None:
-        return self.response.headers.get("request-id")
+        value: str | None = self.response.headers.get("request-id")
+        return value
 
     def _decode(self, sse: ServerSentEvent) -> Any:
         """The typed event for ``sse``, ``None`` to skip it; raises for ``error`` events and bad data."""
@@ -169,7 +170,7 @@ class Stream(_StreamCore, Generic[_T]):
     def __iter__(self) -> Iterator[_T]:
         yield from self._iterator
 
-    def __stream__(self) -> Iterator[_T]:
+    def __stream__(self) -> Generator[_T, None, None]:
         decode = self._decode
         feed = self._decoder.feed
         try:
@@ -218,7 +219,7 @@ class AsyncStream(_StreamCore, Generic[_T]):
         async for event in self._iterator:
             yield event
 
-    async def __stream__(self) -> AsyncIterator[_T]:
+    async def __stream__(self) -> AsyncGenerator[_T, None]:
         decode = self._decode
         feed = self._decoder.feed
         try:

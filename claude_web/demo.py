@@ -22,11 +22,11 @@ def _run(client: Anthropic, model: str, out: Any, before_tool: Any = None) -> li
     records: list[UsageRecord] = []
     client = client.with_options(usage_recorder=records.append, usage_context={"user": "demo"})
     prompt = [{"role": "user", "content": "Say hello to a new claude-web user in two sentences."}]
-    message = client.messages.create(model=model, max_tokens=200, messages=prompt)  # type: ignore[arg-type]
-    text = "".join(b.text for b in message.content if b.type == "text")  # type: ignore[union-attr]
+    message = client.messages.create(model=model, max_tokens=200, messages=prompt)
+    text = "".join(b.text for b in message.content if b.type == "text")
     out.write(f"create   -> {text}\n")
     out.write("stream   -> ")
-    with client.messages.stream(model=model, max_tokens=200, messages=prompt) as stream:  # type: ignore[arg-type]
+    with client.messages.stream(model=model, max_tokens=200, messages=prompt) as stream:
         for piece in stream.text_stream:
             out.write(piece)
             out.flush()
@@ -36,8 +36,8 @@ def _run(client: Anthropic, model: str, out: Any, before_tool: Any = None) -> li
     ask = [{"role": "user", "content": "What is the weather in Paris?"}]
     if before_tool is not None:
         before_tool()
-    tooled = client.messages.create(model=model, max_tokens=200, messages=ask, tools=tools)  # type: ignore[arg-type]
-    calls = [(b.name, b.input) for b in tooled.content if b.type == "tool_use"]  # type: ignore[union-attr]
+    tooled = client.messages.create(model=model, max_tokens=200, messages=ask, tools=tools)
+    calls = [(b.name, b.input) for b in tooled.content if b.type == "tool_use"]
     out.write(f"tool use -> {calls or 'no tool call'}\n")
     for rec in records:
         cost = f"${rec.cost:.6f}" if rec.cost is not None else "unknown"

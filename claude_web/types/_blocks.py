@@ -7,7 +7,7 @@ their ``type`` tag in pydantic-core, without a Python callback per block.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -93,7 +93,10 @@ _KnownCitation = Annotated[
     CitationCharLocation | CitationPageLocation | CitationContentBlockLocation | CitationsWebSearchResultLocation | CitationsSearchResultLocation,
     Field(discriminator="type"),
 ]
-TextCitation = Annotated[_KnownCitation | UnknownCitation, Field(union_mode="left_to_right")]
+if TYPE_CHECKING:  # statically the known types only, so ``if c.type == "char_location":`` narrows as usual
+    TextCitation = _KnownCitation
+else:
+    TextCitation = Annotated[_KnownCitation | UnknownCitation, Field(union_mode="left_to_right")]
 
 
 class DirectCaller(BaseModel):
@@ -190,4 +193,7 @@ _KnownBlock = Annotated[
     TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock | ServerToolUseBlock | WebSearchToolResultBlock | WebFetchToolResultBlock | CodeExecutionToolResultBlock | BashCodeExecutionToolResultBlock | TextEditorCodeExecutionToolResultBlock | ToolSearchToolResultBlock | ContainerUploadBlock,
     Field(discriminator="type"),
 ]
-ContentBlock = Annotated[_KnownBlock | UnknownContentBlock, Field(union_mode="left_to_right")]
+if TYPE_CHECKING:  # statically the known types only, so ``if block.type == "text":`` narrows as usual
+    ContentBlock = _KnownBlock
+else:
+    ContentBlock = Annotated[_KnownBlock | UnknownContentBlock, Field(union_mode="left_to_right")]

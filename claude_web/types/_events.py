@@ -5,7 +5,7 @@ Unknown event, delta or block types parse into permissive fallback models instea
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -74,7 +74,10 @@ class UnknownDelta(BaseModel):
 _KnownDelta = Annotated[
     TextDelta | InputJSONDelta | CitationsDelta | ThinkingDelta | SignatureDelta, Field(discriminator="type")
 ]
-RawContentBlockDelta = Annotated[_KnownDelta | UnknownDelta, Field(union_mode="left_to_right")]
+if TYPE_CHECKING:  # statically the known types only, so ``if delta.type == "text_delta":`` narrows as usual
+    RawContentBlockDelta = _KnownDelta
+else:
+    RawContentBlockDelta = Annotated[_KnownDelta | UnknownDelta, Field(union_mode="left_to_right")]
 
 
 class RawMessageStartEvent(BaseModel):

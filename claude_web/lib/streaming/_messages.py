@@ -116,7 +116,7 @@ class _MessageStreamCore:
         return self._acc.snapshot()
 
     def _final_text(self, message: Message) -> str:
-        texts = [block.text for block in message.content if block.type == "text"]  # type: ignore[union-attr]
+        texts = [block.text for block in message.content if block.type == "text"]
         if not texts:
             raise RuntimeError(
                 f".get_final_text() can only be called when the API returns a `text` content block.\n"
@@ -128,6 +128,8 @@ class _MessageStreamCore:
 
 class MessageStream(_MessageStreamCore):
     """A running stream with helpers; use it inside ``with client.messages.stream(...) as stream``."""
+
+    _raw: Stream[RawMessageStreamEvent]
 
     def __init__(self, raw_stream: Stream[RawMessageStreamEvent]) -> None:
         self._raw = raw_stream
@@ -197,6 +199,8 @@ class MessageStreamManager:
 
 class AsyncMessageStream(_MessageStreamCore):
     """The async twin of :class:`MessageStream`."""
+
+    _raw: AsyncStream[RawMessageStreamEvent]
 
     def __init__(self, raw_stream: AsyncStream[RawMessageStreamEvent]) -> None:
         self._raw = raw_stream
