@@ -20,7 +20,14 @@ __all__ = ["BaseModel", "GenericModel", "construct_type"]
 _M = TypeVar("_M", bound="BaseModel")
 
 
-class BaseModel(pydantic.BaseModel):
+class _RequestIdSlot:
+    """``_request_id`` as a plain class attribute: a pydantic private attribute would cost a Python-level
+    ``model_post_init`` call on every model instance, which is most of the parse time of a stream event."""
+
+    _request_id: str | None = None
+
+
+class BaseModel(_RequestIdSlot, pydantic.BaseModel):
     """Response model: extra fields allowed and kept, ``to_dict`` / ``to_json`` as in ``anthropic``."""
 
     model_config = pydantic.ConfigDict(
@@ -30,8 +37,6 @@ class BaseModel(pydantic.BaseModel):
         protected_namespaces=(),
         defer_build=True,
     )
-
-    _request_id: str | None = pydantic.PrivateAttr(default=None)
 
     def to_dict(
         self,

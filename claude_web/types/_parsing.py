@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -27,6 +28,17 @@ _BY_NAME: dict[str, Any] = {
     "content_block_stop": RawContentBlockStopEvent,
 }
 _any_event: TypeAdapter[Any] | None = None
+_validators: dict[str, Callable[[str | bytes], Any]] = {}
+
+
+def _validator(name: str) -> Callable[[str | bytes], Any] | None:
+    model = _BY_NAME.get(name)
+    if model is None:
+        return None
+    model.model_rebuild(force=True)  # the models defer building their schema until first use
+    validate: Callable[[str | bytes], Any] = model.__pydantic_validator__.validate_json
+    _validators[name] = validate
+    return validate
 
 
 def parse_stream_event_json(data: str | bytes, name: str | None = None) -> Any:
@@ -34,9 +46,10 @@ def parse_stream_event_json(data: str | bytes, name: str | None = None) -> Any:
 
     Raises ``pydantic.ValidationError`` (a ``ValueError``) for malformed JSON or a wrongly shaped event.
     """
-    model = _BY_NAME.get(name) if name is not None else None
-    if model is not None:
-        return model.model_validate_json(data)
+    if name is not None:
+        validate = _validators.get(name) or _validator(name)
+        if validate is not None:
+            return validate(data)
     global _any_event
     if _any_event is None:
         _any_event = TypeAdapter(RawMessageStreamEvent)
