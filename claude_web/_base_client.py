@@ -252,10 +252,14 @@ class BaseClient:
         params = options.params
         if self._custom_query:
             params = {**self._custom_query, **(params or {})}
+        headers = self._build_headers(options)
+        if options.method.lower() == "get" and "content-type" in headers:
+            # as anthropic does: a GET carries no body, so no content-type
+            headers = {k: v for k, v in headers.items() if k != "content-type"}
         return {
             "method": options.method,
             "url": self._prepare_url(options.url),
-            "headers": self._build_headers(options),
+            "headers": headers,
             "params": params or None,
             "content": self._build_body(options),
             "timeout": self._effective_timeout(options),

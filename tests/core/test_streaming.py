@@ -142,7 +142,7 @@ def test_usage_records_for_ok_error_and_aborted(fake_claude: FakeClaude) -> None
     assert [r.status for r in records] == ["ok", "error", "aborted"]
     ok = records[0]
     assert ok.input_tokens == 9 and ok.output_tokens == 3 and ok.operation == "messages.stream"
-    assert ok.time_to_first_token is not None and ok.time_to_first_token <= ok.latency
+    assert ok.time_to_first_token_ms is not None and 0 <= ok.time_to_first_token_ms <= ok.latency_ms
     assert records[1].error_type == "overloaded_error"
 
 

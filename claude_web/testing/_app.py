@@ -1,0 +1,827 @@
+"""The fake Anthropic API itself: a pure request handler with no I/O.
+
+``FakeApp.handle`` takes a parsed HTTP request and returns a :class:`FakeResponse`. The loopback socket server
+and the httpx transports both wrap it, so they behave identically. Streaming responses are an iterator of
+*actions*: ``bytes`` to send, :class:`Sleep` to wait, or :data:`DROP` to abort the connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import logging
+import re
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeAlias
+
+from ._replies import (
+    DelayReply,
+    ErrorReply,
+    MessageReply,
+    Reply,
+    ResetReply,
+    default_error_message,
+    default_error_type,
+    random_id,
+    reply_from_json,
+)
+
+__all__ = ["DROP", "Action", "FakeApp", "FakeResponse", "RecordedRequest", "Sleep"]
+
+logger = logging.getLogger("claude_web.testing")
+
+ORGANIZATION_ID = "5c1f2f0e-6b7a-4c43-9d8e-fa4e0c0de001"
+_COMPACT = (",", ":")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=_COMPACT, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request FakeClaude received (control calls under ``/_fake/`` are not recorded)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    received_at: float = 0.0
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is empty or not JSON."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": dict(self.query),
+            "headers": dict(self.headers),
+            "body": base64.b64encode(self.body).decode("ascii"),
+            "received_at": self.received_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecordedRequest:
+        return cls(
+            method=str(data["method"]),
+            path=str(data["path"]),
+            query={str(k): str(v) for k, v in (data.get("query") or {}).items()},
+            headers={str(k).lower(): str(v) for k, v in (data.get("headers") or {}).items()},
+            body=base64.b64decode(data.get("body") or ""),
+            received_at=float(data.get("received_at") or 0.0),
+        )
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Stream action: wait this long before the next action."""
+
+    seconds: float
+
+
+class _Drop:
+    def __repr__(self) -> str:
+        return "DROP"
+
+
+DROP = _Drop()
+"""Stream action: abort the connection now (no end of stream)."""
+
+Action: TypeAlias = bytes | Sleep | _Drop
+
+
+@dataclass
+class FakeResponse:
+    """What the fake API answers. ``events`` is set for streams (then ``body`` is None)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes | None = None
+    events: Iterator[Action] | None = None
+    delay: float = 0.0
+    reset: bool = False
+    on_abort: Callable[[], None] | None = field(default=None, repr=False)
+
+    @property
+    def is_stream(self) -> bool:
+        return self.events is not None
+
+
+class _HTTPError(Exception):
+    def __init__(self, status: int, message: str, error_type: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error_type = error_type or default_error_type(status)
+
+
+# -- models ------------------------------------------------------------------------------------------------------
+
+_MODELS: list[tuple[str, str, str]] = [
+    ("claude-opus-4-5-20251101", "Claude Opus 4.5", "2025-11-24T00:00:00Z"),
+    ("claude-haiku-4-5-20251001", "Claude Haiku 4.5", "2025-10-15T00:00:00Z"),
+    ("claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", "2025-09-29T00:00:00Z"),
+    ("claude-opus-4-1-20250805", "Claude Opus 4.1", "2025-08-05T00:00:00Z"),
+    ("claude-opus-4-20250514", "Claude Opus 4", "2025-05-22T00:00:00Z"),
+    ("claude-sonnet-4-20250514", "Claude Sonnet 4", "2025-05-22T00:00:00Z"),
+    ("claude-3-7-sonnet-20250219", "Claude Sonnet 3.7", "2025-02-24T00:00:00Z"),
+    ("claude-3-5-haiku-20241022", "Claude Haiku 3.5", "2024-10-22T00:00:00Z"),
+    ("claude-3-5-sonnet-20241022", "Claude Sonnet 3.5 (New)", "2024-10-22T00:00:00Z"),
+    ("claude-3-5-sonnet-20240620", "Claude Sonnet 3.5 (Old)", "2024-06-20T00:00:00Z"),
+    ("claude-3-haiku-20240307", "Claude Haiku 3", "2024-03-07T00:00:00Z"),
+    ("claude-3-opus-20240229", "Claude Opus 3", "2024-02-29T00:00:00Z"),
+    ("claude-3-sonnet-20240229", "Claude Sonnet 3", "2024-02-29T00:00:00Z"),
+    ("claude-2.1", "Claude 2.1", "2023-11-21T00:00:00Z"),
+    ("claude-instant-1.2", "Claude Instant 1.2", "2023-08-09T00:00:00Z"),
+    ("claude-2.0", "Claude 2.0", "2023-07-11T00:00:00Z"),
+    ("claude-instant-1.1-100k", "Claude Instant 1.1 (100k)", "2023-06-01T00:00:00Z"),
+    ("claude-instant-1.1", "Claude Instant 1.1", "2023-06-01T00:00:00Z"),
+    ("claude-1.3-100k", "Claude 1.3 (100k)", "2023-05-11T00:00:00Z"),
+    ("claude-1.3", "Claude 1.3", "2023-04-18T00:00:00Z"),
+    ("claude-instant-1.0", "Claude Instant 1.0", "2023-03-14T00:00:00Z"),
+    ("claude-1.2", "Claude 1.2", "2023-03-14T00:00:00Z"),
+    ("claude-1.0", "Claude 1.0", "2023-03-14T00:00:00Z"),
+    ("claude-v1-100k", "Claude v1 (100k)", "2023-03-01T00:00:00Z"),
+    ("claude-instant-v1", "Claude Instant v1", "2023-03-01T00:00:00Z"),
+]
+MODELS: list[dict[str, Any]] = [
+    {"type": "model", "id": model_id, "display_name": name, "created_at": created}
+    for model_id, name, created in _MODELS
+]
+
+
+def _page(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
+    """The API's cursor page over ``items`` (already newest first) for ``limit``/``after_id``/``before_id``."""
+    raw_limit = query.get("limit", "20")
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        raise _HTTPError(400, "limit: Input should be a valid integer") from None
+    if not 1 <= limit <= 1000:
+        raise _HTTPError(400, "limit: Input should be greater than or equal to 1 and less than or equal to 1000")
+    ids = [item["id"] for item in items]
+    after_id, before_id = query.get("after_id"), query.get("before_id")
+    if after_id and before_id:
+        raise _HTTPError(400, "Only one of after_id and before_id may be given")
+    if before_id:
+        end = ids.index(before_id) if before_id in ids else len(ids)
+        start = max(0, end - limit)
+        data = items[start:end]
+        has_more = start > 0
+    else:
+        start = ids.index(after_id) + 1 if after_id and after_id in ids else (len(ids) if after_id else 0)
+        data = items[start:start + limit]
+        has_more = start + limit < len(items)
+    return {
+        "data": data,
+        "has_more": has_more,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
+
+
+# -- request inspection ----------------------------------------------------------------------------------------
+
+
+def _text_of(content: Any) -> str:
+    """All text in a message ``content`` (a string or a list of blocks)."""
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    if isinstance(content, list):
+        for block in content:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, dict):
+                value = block.get("text")
+                if isinstance(value, str):
+                    parts.append(value)
+                inner = block.get("content")
+                if inner is not None and block.get("type") == "tool_result":
+                    parts.append(_text_of(inner))
+                if block.get("type") == "tool_use" and "input" in block:
+                    parts.append(_dumps(block["input"]))
+    return " ".join(parts)
+
+
+def estimate_input_tokens(body: dict[str, Any]) -> int:
+    """Deterministic input token estimate: characters of all system/message text // 4 (at least 1), plus 3."""
+    chars = len(_text_of(body.get("system")))
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for msg in messages:
+            if isinstance(msg, dict):
+                chars += len(_text_of(msg.get("content")))
+    return max(1, chars // 4) + 3
+
+
+def _last_user_text(body: dict[str, Any]) -> str:
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for msg in reversed(messages):
+            if isinstance(msg, dict) and msg.get("role") == "user":
+                found = _text_of(msg.get("content")).strip()
+                if found:
+                    return found
+    return ""
+
+
+_SENTENCES = [
+    "The short answer is that it depends on the details, but the main idea is simple.",
+    "A good first step is to write down what you already know and what you want to find out.",
+    "Most people find that a small, concrete example makes the rest much easier to follow.",
+    "There are usually two or three reasonable approaches, each with its own trade-offs.",
+    "It helps to start with the simplest version and refine it once it works.",
+    "If you share a little more context, I can give a more specific answer.",
+]
+
+
+def default_answer(body: dict[str, Any]) -> str:
+    """A believable, deterministic answer (2-4 sentences) that quotes the start of the last user message."""
+    return _answer_for(_last_user_text(body))
+
+
+@functools.lru_cache(maxsize=256)
+def _answer_for(asked: str) -> str:
+    asked = " ".join(asked.split())
+    if not asked:
+        return "Hello! " + _SENTENCES[5]
+    snippet = asked[:40] + ("..." if len(asked) > 40 else "")
+    seed = zlib.crc32(asked.encode("utf-8"))
+    picked = [_SENTENCES[(seed // 7 + i) % 5] for i in range(1 + seed % 3)]
+    return " ".join([f'Here is a thought about "{snippet}":', *picked, _SENTENCES[5]])
+
+
+_WORDISH = re.compile(r"\S+\s*|\s+")
+_GROUPS = (2, 3, 1, 4, 3, 2)
+
+
+def split_wordish(value: str) -> list[str]:
+    """Split text into pieces of 1-4 words (deterministic); joining them gives ``value`` back."""
+    tokens = _WORDISH.findall(value)
+    pieces: list[str] = []
+    i = g = 0
+    while i < len(tokens):
+        size = _GROUPS[g % len(_GROUPS)]
+        pieces.append("".join(tokens[i:i + size]))
+        i += size
+        g += 1
+    return pieces
+
+
+def split_even(value: str, count: int) -> list[str]:
+    """Split into ``count`` nearly equal pieces of at least one character (fewer if ``value`` is shorter)."""
+    if not value:
+        return []
+    count = max(1, min(count, len(value)))
+    size, extra = divmod(len(value), count)
+    pieces: list[str] = []
+    pos = 0
+    for i in range(count):
+        step = size + (1 if i < extra else 0)
+        pieces.append(value[pos:pos + step])
+        pos += step
+    return pieces
+
+
+def _output_tokens(content: list[dict[str, Any]]) -> int:
+    chars = 0
+    for block in content:
+        kind = block.get("type")
+        if kind == "text":
+            chars += len(str(block.get("text", "")))
+        elif kind == "tool_use":
+            chars += len(json.dumps(block.get("input", {})))
+        elif kind == "thinking":
+            chars += len(str(block.get("thinking", "")))
+        else:
+            chars += len(_dumps(block))
+    return max(1, chars // 4)
+
+
+def _usage(input_tokens: int, output_tokens: int, override: dict[str, Any] | None) -> dict[str, Any]:
+    usage: dict[str, Any] = {
+        "input_tokens": input_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "output_tokens": output_tokens,
+        "service_tier": "standard",
+    }
+    if override:
+        usage.update(override)
+    return usage
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _sse(name: str, data: str) -> bytes:
+    return f"event: {name}\ndata: {data}\n\n".encode()
+
+
+_PING = b'event: ping\ndata: {"type": "ping"}\n\n'
+_MALFORMED = b"event: content_block_delta\ndata: {not json\n\n"
+
+
+def _block_events(index: int, block: dict[str, Any], chunks: int | None) -> Iterator[bytes]:
+    """content_block_start, the deltas and content_block_stop of one block (the ping is added by the caller)."""
+    kind = block.get("type")
+    prefix = f'{{"type":"content_block_delta","index":{index},"delta":'
+    if kind == "text":
+        start = {k: v for k, v in block.items() if k != "text"}
+        start["text"] = ""
+        yield _sse("content_block_start", _dumps({"type": "content_block_start", "index": index,
+                                                  "content_block": start}))
+        value = str(block.get("text", ""))
+        pieces = split_wordish(value) if chunks is None else split_even(value, chunks)
+        for piece in pieces:
+            yield _sse("content_block_delta", prefix + '{"type":"text_delta","text":' + _dumps(piece) + "}}")
+    elif kind == "tool_use":
+        start = {k: v for k, v in block.items() if k != "input"}
+        start["input"] = {}
+        yield _sse("content_block_start", _dumps({"type": "content_block_start", "index": index,
+                                                  "content_block": start}))
+        raw = json.dumps(block.get("input", {}))
+        count = chunks if chunks is not None else max(1, len(raw) // 8)
+        for piece in split_even(raw, count):
+            yield _sse("content_block_delta",
+                       prefix + '{"type":"input_json_delta","partial_json":' + _dumps(piece) + "}}")
+    elif kind == "thinking":
+        start = {k: v for k, v in block.items() if k not in ("thinking", "signature")}
+        start["thinking"] = ""
+        start["signature"] = ""
+        yield _sse("content_block_start", _dumps({"type": "content_block_start", "index": index,
+                                                  "content_block": start}))
+        value = str(block.get("thinking", ""))
+        pieces = split_wordish(value) if chunks is None else split_even(value, chunks)
+        for piece in pieces:
+            yield _sse("content_block_delta", prefix + '{"type":"thinking_delta","thinking":' + _dumps(piece) + "}}")
+        signature = block.get("signature")
+        if signature:
+            yield _sse("content_block_delta",
+                       prefix + '{"type":"signature_delta","signature":' + _dumps(signature) + "}}")
+    else:
+        yield _sse("content_block_start", _dumps({"type": "content_block_start", "index": index,
+                                                  "content_block": block}))
+    yield _sse("content_block_stop", f'{{"type":"content_block_stop","index":{index}}}')
+
+
+def _stream_events(message: dict[str, Any], chunks: list[int | None]) -> Iterator[bytes]:
+    content: list[dict[str, Any]] = message["content"]
+    start_message = dict(message)
+    start_message["content"] = []
+    start_message["stop_reason"] = None
+    start_message["stop_sequence"] = None
+    start_usage = dict(message["usage"])
+    start_usage["output_tokens"] = 1
+    start_message["usage"] = start_usage
+    yield _sse("message_start", _dumps({"type": "message_start", "message": start_message}))
+    for index, block in enumerate(content):
+        first = True
+        for event in _block_events(index, block, chunks[index] if index < len(chunks) else None):
+            yield event
+            if first and index == 0:
+                yield _PING
+            first = False
+    yield _sse("message_delta", _dumps({
+        "type": "message_delta",
+        "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]},
+        "usage": {"output_tokens": message["usage"]["output_tokens"]},
+    }))
+    yield _sse("message_stop", '{"type":"message_stop"}')
+
+
+def _with_faults(events: Iterator[bytes], reply: MessageReply) -> Iterator[Action]:
+    """Apply ``event_delay`` and the error/drop/malformed faults (counted over all events, ping included)."""
+    pause = Sleep(reply.event_delay) if reply.event_delay > 0 else None
+    error_event = _sse("error", _dumps({"type": "error", "error": {
+        "type": reply.error_type, "message": default_error_message(reply.error_type)}}))
+    sent = 0
+
+    def faults() -> Iterator[Action]:
+        if reply.malformed_after == sent:
+            if pause:
+                yield pause
+            yield _MALFORMED
+
+    for event in events:
+        if reply.error_after == sent:
+            if pause:
+                yield pause
+            yield error_event
+            return
+        if reply.drop_after == sent:
+            yield DROP
+            return
+        yield from faults()
+        if pause:
+            yield pause
+        yield event
+        sent += 1
+    if reply.error_after == sent:
+        if pause:
+            yield pause
+        yield error_event
+    elif reply.drop_after == sent:
+        yield DROP
+    else:
+        yield from faults()
+
+
+# -- the app ---------------------------------------------------------------------------------------------------
+
+
+class FakeApp:
+    """State and routing of the fake API. Thread-safe; ``handle`` does no I/O."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._aborted = threading.Condition(self._lock)
+        self._queue: deque[Reply] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._batches: dict[str, dict[str, Any]] = {}
+        self._streams_aborted = 0
+        self._generation = 0
+        self.batch_polls_until_end = 1
+
+    # -- state ---------------------------------------------------------------------------------------------------
+
+    def queue(self, *replies: Reply) -> None:
+        for reply in replies:
+            if not isinstance(reply, (MessageReply, ErrorReply, ResetReply, DelayReply)):
+                raise TypeError(f"not a FakeClaude reply: {reply!r} (use text(), tool_use(), error(), ...)")
+        with self._lock:
+            self._queue.extend(replies)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def queued(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    @property
+    def streams_aborted(self) -> int:
+        with self._lock:
+            return self._streams_aborted
+
+    def clear(self) -> None:
+        with self._lock:
+            self._queue.clear()
+            self._requests.clear()
+            self._batches.clear()
+            self._streams_aborted = 0
+            self._generation += 1
+            self.batch_polls_until_end = 1
+
+    def wait_for_stream_abort(self, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._aborted:
+            while self._streams_aborted == 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._aborted.wait(left)
+            return True
+
+    def _abort_callback(self) -> Callable[[], None]:
+        generation = self._generation
+
+        def aborted() -> None:
+            with self._aborted:
+                if self._generation == generation:
+                    self._streams_aborted += 1
+                    self._aborted.notify_all()
+
+        return aborted
+
+    def _pop_fault(self) -> Reply | None:
+        with self._lock:
+            if self._queue and not isinstance(self._queue[0], MessageReply):
+                return self._queue.popleft()
+            return None
+
+    def _pop_message(self) -> MessageReply | None:
+        with self._lock:
+            if self._queue and isinstance(self._queue[0], MessageReply):
+                head = self._queue.popleft()
+                assert isinstance(head, MessageReply)
+                return head
+            return None
+
+    # -- responses -----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _headers(content_type: str = "application/json") -> list[tuple[str, str]]:
+        return [
+            ("content-type", content_type),
+            ("request-id", random_id("req_")),
+            ("anthropic-organization-id", ORGANIZATION_ID),
+        ]
+
+    def _json(self, status: int, payload: Any) -> FakeResponse:
+        return FakeResponse(status, self._headers(), _dumps(payload).encode())
+
+    def _error(self, status: int, message: str, error_type: str | None = None,
+               extra_headers: dict[str, str] | None = None) -> FakeResponse:
+        headers = self._headers()
+        request_id = headers[1][1]
+        body = {"type": "error", "error": {"type": error_type or default_error_type(status), "message": message},
+                "request_id": request_id}
+        if extra_headers:
+            names = {k.lower() for k in extra_headers}
+            headers = [h for h in headers if h[0] not in names] + list(extra_headers.items())
+        return FakeResponse(status, headers, _dumps(body).encode())
+
+    def build_message(self, body: dict[str, Any], reply: MessageReply | None) -> tuple[dict[str, Any], MessageReply]:
+        """The message JSON a request gets, from a scripted reply or the default answer."""
+        if reply is None:
+            reply = MessageReply(content=[{"type": "text", "text": default_answer(body)}], chunks=[None],
+                                 message_id=random_id("msg_"))
+        content = [dict(block) for block in reply.content]
+        usage = _usage(estimate_input_tokens(body), _output_tokens(content), reply.usage)
+        message = {
+            "id": reply.message_id,
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model"),
+            "content": content,
+            "stop_reason": reply.stop_reason,
+            "stop_sequence": None,
+            "usage": usage,
+        }
+        return message, reply
+
+    # -- entry point ---------------------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
+               body: bytes) -> FakeResponse:
+        """Answer one request. ``headers`` must have lower-cased names; ``path`` has no query string."""
+        method = method.upper()
+        if path.startswith("/_fake/"):
+            return self._control(method, path, body)
+        recorded = RecordedRequest(method, path, dict(query), dict(headers), body, time.time())
+        with self._lock:
+            self._requests.append(recorded)
+        pause = 0.0
+        forced: Reply | None = self._pop_fault()
+        while isinstance(forced, DelayReply):
+            pause += forced.seconds
+            forced = forced.then
+        if isinstance(forced, ResetReply):
+            return FakeResponse(0, [], None, delay=pause, reset=True)
+        if isinstance(forced, ErrorReply):
+            response = self._error(forced.status, forced.message, forced.type, forced.headers)
+        else:
+            try:
+                response = self._route(method, path, query, headers, body, forced)
+            except _HTTPError as exc:
+                response = self._error(exc.status, exc.message, exc.error_type)
+            except Exception as exc:  # a bug in the fake: answer like the API would, and log it
+                logger.exception("FakeClaude failed to answer %s %s", method, path)
+                response = self._error(500, f"FakeClaude internal error: {type(exc).__name__}: {exc}", "api_error")
+        response.delay = pause
+        return response
+
+    def _route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes,
+               forced: MessageReply | None) -> FakeResponse:
+        if not path.startswith("/v1/"):
+            raise _HTTPError(404, "Not Found")
+        if not headers.get("x-api-key") and not headers.get("authorization", "").lower().startswith("bearer "):
+            raise _HTTPError(401, "x-api-key header is required")
+        if not headers.get("anthropic-version"):
+            raise _HTTPError(400, "anthropic-version: header is required")
+        parts = path.rstrip("/").split("/")[2:]  # after "", "v1"
+        if parts == ["messages"] and method == "POST":
+            return self._messages(headers, body, forced)
+        if parts == ["messages", "count_tokens"] and method == "POST":
+            payload = self._json_body(body)
+            self._require_model_and_messages(payload)
+            return self._json(200, {"input_tokens": estimate_input_tokens(payload)})
+        if parts == ["models"] and method == "GET":
+            return self._json(200, _page(MODELS, query))
+        if len(parts) == 2 and parts[0] == "models" and method == "GET":
+            return self._json(200, self._model(parts[1]))
+        if parts[:2] == ["messages", "batches"]:
+            return self._batches_route(method, parts[2:], query, headers, body)
+        raise _HTTPError(404, "Not Found")
+
+    @staticmethod
+    def _json_body(body: bytes) -> dict[str, Any]:
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            raise _HTTPError(400, "There was an error parsing the body of your request: invalid JSON") from None
+        if not isinstance(payload, dict):
+            raise _HTTPError(400, "The request body must be a JSON object")
+        return payload
+
+    @staticmethod
+    def _require_model_and_messages(payload: dict[str, Any], prefix: str = "") -> None:
+        if "model" not in payload:
+            raise _HTTPError(400, f"{prefix}model: Field required")
+        if not isinstance(payload["model"], str) or not payload["model"]:
+            raise _HTTPError(400, f"{prefix}model: Input should be a valid string")
+        if "messages" not in payload:
+            raise _HTTPError(400, f"{prefix}messages: Field required")
+        messages = payload["messages"]
+        if not isinstance(messages, list):
+            raise _HTTPError(400, f"{prefix}messages: Input should be a valid list")
+        if not messages:
+            raise _HTTPError(400, f"{prefix}messages: at least one message is required")
+        for i, msg in enumerate(messages):
+            if not isinstance(msg, dict):
+                raise _HTTPError(400, f"{prefix}messages.{i}: Input should be a valid dictionary")
+            if msg.get("role") not in ("user", "assistant"):
+                raise _HTTPError(400, f"{prefix}messages.{i}.role: Input should be 'user' or 'assistant'")
+            if "content" not in msg:
+                raise _HTTPError(400, f"{prefix}messages.{i}.content: Field required")
+
+    def _validate_create(self, payload: dict[str, Any], prefix: str = "") -> None:
+        self._require_model_and_messages(payload, prefix)
+        if "max_tokens" not in payload:
+            raise _HTTPError(400, f"{prefix}max_tokens: Field required")
+        max_tokens = payload["max_tokens"]
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+            raise _HTTPError(400, f"{prefix}max_tokens: Input should be a valid integer")
+        if max_tokens < 1:
+            raise _HTTPError(400, f"{prefix}max_tokens: Input should be greater than or equal to 1")
+        if "stream" in payload and not isinstance(payload["stream"], bool):
+            raise _HTTPError(400, f"{prefix}stream: Input should be a valid boolean")
+
+    def _messages(self, headers: dict[str, str], body: bytes, forced: MessageReply | None) -> FakeResponse:
+        payload = self._json_body(body)
+        self._validate_create(payload)
+        reply = forced if forced is not None else self._pop_message()
+        message, reply = self.build_message(payload, reply)
+        if payload.get("stream") is True:
+            events = _with_faults(_stream_events(message, reply.chunks), reply)
+            stream_headers = self._headers("text/event-stream; charset=utf-8")
+            stream_headers.append(("cache-control", "no-cache"))
+            return FakeResponse(200, stream_headers, None, events=events, on_abort=self._abort_callback())
+        return FakeResponse(200, self._headers(), _dumps(message).encode())
+
+    @staticmethod
+    def _model(model_id: str) -> dict[str, Any]:
+        for model in MODELS:
+            if model["id"] == model_id:
+                return model
+        for model in MODELS:  # an alias such as "claude-sonnet-4-5" resolves to its newest snapshot
+            if model["id"].startswith(model_id + "-20"):
+                return model
+        raise _HTTPError(404, f"model: {model_id}")
+
+    # -- batches -------------------------------------------------------------------------------------------------
+
+    def _batch_view(self, batch: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in batch.items() if not k.startswith("_")}
+
+    def _end_batch(self, batch: dict[str, Any]) -> None:
+        n = len(batch["_requests"])
+        canceled = batch["processing_status"] == "canceling"
+        batch["processing_status"] = "ended"
+        batch["request_counts"] = {"processing": 0, "succeeded": 0 if canceled else n, "errored": 0,
+                                   "canceled": n if canceled else 0, "expired": 0}
+        batch["ended_at"] = _iso(datetime.now(timezone.utc))
+        batch["results_url"] = f"{batch['_base']}/v1/messages/batches/{batch['id']}/results"
+
+    def _batches_route(self, method: str, rest: list[str], query: dict[str, str], headers: dict[str, str],
+                       body: bytes) -> FakeResponse:
+        if not rest:
+            if method == "POST":
+                return self._json(200, self._create_batch(headers, body))
+            if method == "GET":
+                with self._lock:
+                    items = [self._batch_view(b) for b in reversed(self._batches.values())]
+                return self._json(200, _page(items, query))
+            raise _HTTPError(404, "Not Found")
+        batch_id = rest[0]
+        with self._lock:
+            batch = self._batches.get(batch_id)
+            if batch is None:
+                raise _HTTPError(404, f"message_batch: {batch_id} not found")
+            if len(rest) == 1 and method == "GET":
+                batch["_polls"] += 1
+                if batch["processing_status"] != "ended" and batch["_polls"] >= self.batch_polls_until_end:
+                    self._end_batch(batch)
+                return self._json(200, self._batch_view(batch))
+            if len(rest) == 1 and method == "DELETE":
+                if batch["processing_status"] != "ended":
+                    raise _HTTPError(400, f"Message batch {batch_id} cannot be deleted while it is being processed; "
+                                          "cancel it first and wait for it to end.")
+                del self._batches[batch_id]
+                return self._json(200, {"id": batch_id, "type": "message_batch_deleted"})
+            if rest[1:] == ["cancel"] and method == "POST":
+                if batch["processing_status"] == "in_progress":
+                    batch["processing_status"] = "canceling"
+                    batch["cancel_initiated_at"] = _iso(datetime.now(timezone.utc))
+                return self._json(200, self._batch_view(batch))
+            if rest[1:] == ["results"] and method == "GET":
+                if batch["processing_status"] != "ended":
+                    raise _HTTPError(400, f"Message batch {batch_id} has not ended yet; results are not available.")
+                requests = list(batch["_requests"])
+                canceled = batch["request_counts"]["canceled"] > 0
+            else:
+                raise _HTTPError(404, "Not Found")
+        lines = []
+        for item in requests:
+            if canceled:
+                result: dict[str, Any] = {"type": "canceled"}
+            else:
+                message, _ = self.build_message(item["params"], None)
+                result = {"type": "succeeded", "message": message}
+            lines.append(_dumps({"custom_id": item["custom_id"], "result": result}))
+        return FakeResponse(200, self._headers("application/x-jsonl"), ("\n".join(lines) + "\n").encode())
+
+    def _create_batch(self, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        payload = self._json_body(body)
+        requests = payload.get("requests")
+        if not isinstance(requests, list):
+            raise _HTTPError(400, "requests: Field required" if requests is None else
+                             "requests: Input should be a valid list")
+        if not requests:
+            raise _HTTPError(400, "requests: List should have at least 1 item after validation, not 0")
+        seen: set[str] = set()
+        for i, item in enumerate(requests):
+            if not isinstance(item, dict) or not isinstance(item.get("custom_id"), str):
+                raise _HTTPError(400, f"requests.{i}.custom_id: Field required")
+            if item["custom_id"] in seen:
+                raise _HTTPError(400, f"requests.{i}.custom_id: duplicate custom_id {item['custom_id']!r}")
+            seen.add(item["custom_id"])
+            params = item.get("params")
+            if not isinstance(params, dict):
+                raise _HTTPError(400, f"requests.{i}.params: Field required")
+            self._validate_create(params, f"requests.{i}.params.")
+        now = datetime.now(timezone.utc)
+        batch: dict[str, Any] = {
+            "id": random_id("msgbatch_"),
+            "type": "message_batch",
+            "processing_status": "in_progress",
+            "request_counts": {"processing": len(requests), "succeeded": 0, "errored": 0, "canceled": 0,
+                               "expired": 0},
+            "ended_at": None,
+            "created_at": _iso(now),
+            "expires_at": _iso(now + timedelta(hours=24)),
+            "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": None,
+            "_requests": [{"custom_id": r["custom_id"], "params": r["params"]} for r in requests],
+            "_polls": 0,
+            "_base": "http://" + headers.get("host", "127.0.0.1"),
+        }
+        with self._lock:
+            self._batches[batch["id"]] = batch
+        return self._batch_view(batch)
+
+    # -- control API ---------------------------------------------------------------------------------------------
+
+    def _control(self, method: str, path: str, body: bytes) -> FakeResponse:
+        plain = [("content-type", "application/json")]
+        try:
+            if path == "/_fake/queue" and method == "POST":
+                data = json.loads(body or b"[]")
+                items = data if isinstance(data, list) else [data]
+                replies = [reply_from_json(item) for item in items]
+                self.queue(*replies)
+                return FakeResponse(200, plain, _dumps({"queued": len(replies)}).encode())
+            if path == "/_fake/reset" and method == "POST":
+                self.clear()
+                return FakeResponse(200, plain, b'{"ok":true}')
+            if path == "/_fake/requests" and method == "GET":
+                return FakeResponse(200, plain, _dumps([r.to_json() for r in self.requests]).encode())
+            if path == "/_fake/state" and method == "GET":
+                with self._lock:
+                    state = {"queued": len(self._queue), "requests": len(self._requests),
+                             "streams_aborted": self._streams_aborted,
+                             "batch_polls_until_end": self.batch_polls_until_end}
+                return FakeResponse(200, plain, _dumps(state).encode())
+            if path == "/_fake/config" and method == "POST":
+                data = json.loads(body or b"{}")
+                if "batch_polls_until_end" in data:
+                    self.batch_polls_until_end = int(data["batch_polls_until_end"])
+                return FakeResponse(200, plain, b'{"ok":true}')
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            return FakeResponse(400, plain, _dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+        return FakeResponse(404, plain, b'{"error":"unknown control route"}')
