@@ -129,13 +129,13 @@ def main() -> None:
                 if lib == "floor" and scenario == "text_stream":
                     continue
                 reset(base_url)
-                queue(base_url, text("x" * deltas, chunks=deltas))
+                queue(base_url, text("warm up " * 10, chunks=20), text("x" * deltas, chunks=deltas))
                 results[name][scenario] = run_worker(py, lib, scenario, base_url, 0)
             if lib != "floor":
                 for chunks in (1000, 5000, 10_000):
                     reset(base_url)
                     payload = {"items": [{"i": i, "v": "abcdefgh"} for i in range(chunks)]}
-                    queue(base_url, tool_use("save", payload, chunks=chunks))
+                    queue(base_url, tool_use("save", {"w": [1, 2]}, chunks=10), tool_use("save", payload, chunks=chunks))
                     results[name][f"tool_{chunks}"] = run_worker(py, lib, "tool_final", base_url, 0)
             reset(base_url)
             queue(base_url, *(text("y" * 500, chunks=500) for _ in range(100)))
