@@ -22,6 +22,7 @@ from ._replies import Reply, error
 __all__ = ["AsyncFakeTransport", "FakeClaude", "FakeTransport", "RemoteFakeClaude"]
 
 _MAX_LINE = 65536
+_MAX_HEAD = 1 << 20
 _COALESCE = 16384
 
 
@@ -50,6 +51,40 @@ class _Aborted(Exception):
     """The connection was aborted on purpose (reset / drop): stop serving it."""
 
 
+class _Reader:
+    """Buffered reads from a socket, with as few system calls and Python-level steps as possible."""
+
+    __slots__ = ("buf", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    def fill(self) -> bool:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            return False
+        self.buf += chunk
+        return True
+
+    def until(self, marker: bytes, limit: int) -> bytes | None:
+        """Everything up to ``marker`` (consumed, not returned); None at EOF or past ``limit`` bytes."""
+        pos = self.buf.find(marker)
+        while pos < 0:
+            if len(self.buf) > limit or not self.fill():
+                return None
+            pos = self.buf.find(marker, max(0, len(self.buf) - 65536 - len(marker)))
+        out, self.buf = self.buf[:pos], self.buf[pos + len(marker):]
+        return out
+
+    def exactly(self, size: int) -> bytes | None:
+        while len(self.buf) < size:
+            if not self.fill():
+                return None
+        out, self.buf = self.buf[:size], self.buf[size:]
+        return out
+
+
 class _Handler(socketserver.BaseRequestHandler):
     server: _Server
 
@@ -58,12 +93,9 @@ class _Handler(socketserver.BaseRequestHandler):
         self.server.track(sock, True)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            rfile = sock.makefile("rb", buffering=65536)
-            try:
-                while self._serve_one(sock, rfile):
-                    pass
-            finally:
-                rfile.close()
+            reader = _Reader(sock)
+            while self._serve_one(sock, reader):
+                pass
         except (_Aborted, OSError, ValueError):
             pass
         finally:
@@ -72,55 +104,66 @@ class _Handler(socketserver.BaseRequestHandler):
     def finish(self) -> None:
         pass
 
-    def _serve_one(self, sock: socket.socket, rfile: Any) -> bool:
-        line: bytes = rfile.readline(_MAX_LINE + 1)
-        while line in (b"\r\n", b"\n"):
-            line = rfile.readline(_MAX_LINE + 1)
-        if not line:
+    def _serve_one(self, sock: socket.socket, reader: _Reader) -> bool:
+        while reader.buf[:2] == b"\r\n":  # tolerate stray CRLFs between requests
+            reader.buf = reader.buf[2:]
+        raw_head = reader.until(b"\r\n\r\n", _MAX_HEAD)
+        if raw_head is None:
+            if len(reader.buf) > _MAX_HEAD:
+                sock.sendall(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n")
             return False
-        parts = line.split()
-        if len(parts) != 3 or len(line) > _MAX_LINE:
+        lines = raw_head.lstrip(b"\r\n").decode("latin-1").split("\r\n")
+        parts = lines[0].split()
+        if len(parts) != 3:
             sock.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             return False
-        method, target, version = (p.decode("latin-1") for p in parts)
+        method, target, version = parts
         headers: dict[str, str] = {}
-        while True:
-            raw = rfile.readline(_MAX_LINE + 1)
-            if raw in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = raw.decode("latin-1").partition(":")
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
             key = name.strip().lower()
             value = value.strip()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
         if headers.get("expect", "").lower() == "100-continue":
             sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body: bytes | None
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = self._read_chunked(rfile)
+            body = self._read_chunked(reader)
         else:
             length = int(headers.get("content-length", "0") or "0")
-            body = rfile.read(length) if length > 0 else b""
-            if len(body) < length:
-                return False
+            body = reader.exactly(length) if length > 0 else b""
+        if body is None:
+            return False
         path, _, qs = target.partition("?")
         if path.startswith(("http://", "https://")):
             path = "/" + path.split("://", 1)[1].partition("/")[2]
         query = dict(parse_qsl(qs, keep_blank_values=True)) if qs else {}
-        response = self.server.app.handle(method, unquote(path), query, headers, body)
+        if "%" in path:
+            path = unquote(path)
+        response = self.server.app.handle(method, path, query, headers, body)
         keep_alive = version == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
         return self._send(sock, response, keep_alive)
 
     @staticmethod
-    def _read_chunked(rfile: Any) -> bytes:
+    def _read_chunked(reader: _Reader) -> bytes | None:
         out = bytearray()
         while True:
-            size_line: bytes = rfile.readline(_MAX_LINE + 1)
+            size_line = reader.until(b"\r\n", _MAX_LINE)
+            if size_line is None:
+                return None
             size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
             if size == 0:
-                while rfile.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
-                    pass
-                return bytes(out)
-            out += rfile.read(size)
-            rfile.readline(_MAX_LINE + 1)
+                while True:  # trailers, up to the empty line
+                    trailer = reader.until(b"\r\n", _MAX_LINE)
+                    if trailer is None:
+                        return None
+                    if not trailer:
+                        return bytes(out)
+            data = reader.exactly(size + 2)
+            if data is None:
+                return None
+            out += data[:size]
 
     def _send(self, sock: socket.socket, response: FakeResponse, keep_alive: bool) -> bool:
         if response.delay > 0:
