@@ -16,6 +16,9 @@ import pytest
 
 import claude_web
 
+# anthropic's own ParsedTextBlock trips pydantic serializer warnings on some fixtures; they are not ours
+pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
+
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "recorded-streams"
 STREAMS = sorted(FIXTURES.glob("*.txt"))
 PARAMS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 1024,
