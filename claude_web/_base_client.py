@@ -459,15 +459,17 @@ class SyncAPIClient(BaseClient):
         super().__init__(**kwargs)
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise TypeError(f"http_client must be an httpx.Client, not {type(http_client).__name__}")
-        self._owns_client = http_client is None
         self._client = http_client or DefaultHttpxClient(timeout=_to_timeout(self.timeout))
 
     def is_closed(self) -> bool:
         return self._client.is_closed
 
     def close(self) -> None:
-        """Close the connection pool (only if this client created it)."""
-        if self._owns_client and not self._client.is_closed:
+        """Close the underlying httpx client, also one passed in as ``http_client`` (as ``anthropic`` does).
+
+        Copies made with ``with_options`` share that pool: close only the client you own for the process.
+        """
+        if not self._client.is_closed:
             self._client.close()
 
     def __enter__(self: _T) -> _T:
@@ -587,7 +589,6 @@ class AsyncAPIClient(BaseClient):
         super().__init__(**kwargs)
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise TypeError(f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}")
-        self._owns_client = http_client is None
         self._client = http_client or DefaultAsyncHttpxClient(timeout=_to_timeout(self.timeout))
 
     async def _aprepare_request(self, request: httpx.Request) -> None:
@@ -598,8 +599,8 @@ class AsyncAPIClient(BaseClient):
         return self._client.is_closed
 
     async def close(self) -> None:
-        """Close the connection pool (only if this client created it)."""
-        if self._owns_client and not self._client.is_closed:
+        """Close the underlying httpx client, also one passed in as ``http_client`` (as ``anthropic`` does)."""
+        if not self._client.is_closed:
             await self._client.aclose()
 
     async def __aenter__(self: _T) -> _T:

@@ -200,6 +200,7 @@ def test_connection_errors_same(fake_claude: FakeClaude) -> None:
     assert len(wires[0]) == len(wires[1]) == 2
 
 
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")  # raised by anthropic's models
 def test_same_parse_of_response_with_unknown_fields(fake_claude: FakeClaude) -> None:
     from claude_web.testing import message
 
