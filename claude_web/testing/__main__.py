@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default 0: a free port)")
     parser.add_argument("--batch-polls-until-end", type=int, default=None,
                         help="retrieves a message batch needs before it ends (default 1)")
+    parser.add_argument("--event-delay", type=float, default=0.0,
+                        help="seconds between the events of unscripted streamed replies (default 0)")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -32,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     fake = FakeClaude(args.host, args.port).start()
+    fake.default_event_delay = args.event_delay
     if args.batch_polls_until_end is not None:
         fake.batch_polls_until_end = args.batch_polls_until_end
     try:

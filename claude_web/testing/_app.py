@@ -269,6 +269,61 @@ def _answer_for(asked: str) -> str:
     return " ".join([f'Here is a thought about "{snippet}":', *picked, _SENTENCES[5]])
 
 
+_EXPRESSION = re.compile(r"[-+]?\(*\s*\d+(?:\.\d+)?(?:\s*[-+*/%]\s*\(*\s*\d+(?:\.\d+)?\s*\)*)+")
+_PLACE = re.compile(r"\b(?:in|for|at)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)")
+
+
+def _tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``tool_result`` blocks of the last message, if it is a user turn answering tool calls."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
+        return []
+    content = messages[-1].get("content")
+    if messages[-1].get("role") != "user" or not isinstance(content, list):
+        return []
+    return [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
+
+
+def _tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
+    """A plausible tool call for the request: an arithmetic expression for a tool taking ``expression``, a
+    capitalised place for a tool taking ``city``/``location``; ``None`` when no tool fits."""
+    tools = body.get("tools")
+    if not isinstance(tools, list):
+        return None
+    asked = _last_user_text(body)
+    for tool in tools:
+        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+            continue
+        schema = tool.get("input_schema")
+        props = schema.get("properties", {}) if isinstance(schema, dict) else {}
+        if not isinstance(props, dict):
+            continue
+        expression = _EXPRESSION.search(asked)
+        if "expression" in props and expression:
+            return {"name": tool["name"], "input": {"expression": expression.group(0).strip()}}
+        place = _PLACE.search(asked)
+        for key in ("city", "location"):
+            if key in props and place:
+                return {"name": tool["name"], "input": {key: place.group(1)}}
+    return None
+
+
+def default_reply(body: dict[str, Any]) -> MessageReply:
+    """The unscripted answer: a tool call when a tool fits the prompt, a summary of tool results when the
+    request carries them, otherwise believable text quoting the prompt."""
+    results = _tool_results(body)
+    if results:
+        said = "; ".join(_text_of(r.get("content")) or "(empty)" for r in results)
+        answer = f"The tool returned {said}. " + _SENTENCES[5]
+        return MessageReply(content=[{"type": "text", "text": answer}], chunks=[None])
+    call = _tool_call(body)
+    if call is not None:
+        intro = {"type": "text", "text": "Let me use a tool for that."}
+        use = {"type": "tool_use", "id": random_id("toolu_"), "name": call["name"], "input": call["input"]}
+        return MessageReply(content=[intro, use], chunks=[None, None], stop_reason="tool_use")
+    return MessageReply(content=[{"type": "text", "text": default_answer(body)}], chunks=[None])
+
+
 _WORDISH = re.compile(r"\S+\s*|\s+")
 _GROUPS = (2, 3, 1, 4, 3, 2)
 
@@ -462,6 +517,9 @@ class FakeApp:
         self._streams_aborted = 0
         self._generation = 0
         self.batch_polls_until_end = 1
+        # seconds between the events of a default (unscripted) streamed reply: a demo sets it so that a page
+        # visibly fills in token by token; tests script their own pacing per reply
+        self.default_event_delay = 0.0
 
     # -- state ---------------------------------------------------------------------------------------------------
 
@@ -558,8 +616,8 @@ class FakeApp:
     def build_message(self, body: dict[str, Any], reply: MessageReply | None) -> tuple[dict[str, Any], MessageReply]:
         """The message JSON a request gets, from a scripted reply or the default answer."""
         if reply is None:
-            reply = MessageReply(content=[{"type": "text", "text": default_answer(body)}], chunks=[None],
-                                 message_id=random_id("msg_"))
+            reply = default_reply(body)
+            reply.event_delay = self.default_event_delay
         content = [dict(block) for block in reply.content]
         usage = _usage(estimate_input_tokens(body), _output_tokens(content), reply.usage)
         message = {
@@ -821,6 +879,8 @@ class FakeApp:
                 data = json.loads(body or b"{}")
                 if "batch_polls_until_end" in data:
                     self.batch_polls_until_end = int(data["batch_polls_until_end"])
+                if "default_event_delay" in data:
+                    self.default_event_delay = float(data["default_event_delay"])
                 return FakeResponse(200, plain, b'{"ok":true}')
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             return FakeResponse(400, plain, _dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())

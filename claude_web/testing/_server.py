@@ -449,6 +449,15 @@ class FakeClaude:
         self.app.batch_polls_until_end = value
 
     @property
+    def default_event_delay(self) -> float:
+        """Seconds between the events of unscripted streamed replies (0 by default; a demo paces its pages)."""
+        return self.app.default_event_delay
+
+    @default_event_delay.setter
+    def default_event_delay(self, value: float) -> None:
+        self.app.default_event_delay = value
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received (a copy), except /_fake/ control calls."""
         return self.app.requests
@@ -549,6 +558,10 @@ class RemoteFakeClaude:
     @batch_polls_until_end.setter
     def batch_polls_until_end(self, value: int) -> None:
         self._http.post("/_fake/config", json={"batch_polls_until_end": value}).raise_for_status()
+
+    def set_default_event_delay(self, seconds: float) -> None:
+        """Pace the unscripted streamed replies of the remote server."""
+        self._http.post("/_fake/config", json={"default_event_delay": seconds}).raise_for_status()
 
     def wait_for_stream_abort(self, timeout: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout

@@ -790,3 +790,49 @@ def test_plugin_fixture_starts_clean(fake_claude: FakeClaude, fake_claude_base_u
 
 def test_plugin_fixture_starts_clean_again(fake_claude: FakeClaude) -> None:
     assert fake_claude.queued == 0 and fake_claude.requests == []
+
+
+def test_default_reply_calls_a_fitting_tool_then_summarises_its_result() -> None:
+    from claude_web import Anthropic
+
+    tools = [{"name": "calculator", "description": "Evaluate arithmetic",
+              "input_schema": {"type": "object", "properties": {"expression": {"type": "string"}}}},
+             {"name": "get_weather", "description": "Weather",
+              "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    with FakeClaude() as fake:
+        client = Anthropic(api_key="k", base_url=fake.base_url)
+        first = client.messages.create(model="m", max_tokens=100, tools=tools,  # type: ignore[arg-type]
+                                       messages=[{"role": "user", "content": "What is (12 + 30) * 2?"}])
+        assert first.stop_reason == "tool_use"
+        call = first.content[1]
+        assert call.type == "tool_use" and call.name == "calculator" and call.input == {"expression": "(12 + 30) * 2"}
+        weather = client.messages.create(model="m", max_tokens=100, tools=tools,  # type: ignore[arg-type]
+                                         messages=[{"role": "user", "content": "Weather in Paris please"}])
+        assert weather.content[1].type == "tool_use" and weather.content[1].input == {"city": "Paris"}
+        second = client.messages.create(model="m", max_tokens=100, tools=tools, messages=[  # type: ignore[arg-type]
+            {"role": "user", "content": "What is (12 + 30) * 2?"},
+            {"role": "assistant", "content": [b.to_dict() for b in first.content]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "84"}]},
+        ])
+        assert second.stop_reason == "end_turn" and "84" in second.content[0].text  # type: ignore[union-attr]
+        plain = client.messages.create(model="m", max_tokens=100, tools=tools,  # type: ignore[arg-type]
+                                       messages=[{"role": "user", "content": "tell me a story"}])
+        assert plain.content[0].type == "text" and plain.stop_reason == "end_turn"
+
+
+def test_default_event_delay_paces_unscripted_streams() -> None:
+    import time as _time
+
+    with FakeClaude() as fake:
+        fake.default_event_delay = 0.02
+        stamps = []
+        with httpx.Client(base_url=fake.base_url) as http, http.stream(
+            "POST", "/v1/messages", headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+            json={"model": "m", "max_tokens": 50, "stream": True,
+                  "messages": [{"role": "user", "content": "pace me"}]},
+        ) as response:
+            for line in response.iter_lines():
+                if line.startswith("event:"):
+                    stamps.append(_time.monotonic())
+        assert len(stamps) > 5
+        assert stamps[-1] - stamps[0] >= 0.02 * (len(stamps) - 2)
