@@ -1,0 +1,129 @@
+"""``flask claude ...``: ``ping`` the API, a ``usage`` report, an interactive ``chat`` in the terminal.
+
+Nothing here prints a key: errors are shown as their class and a safe message, clients by alias and base URL.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+
+from claude_web import Anthropic, APIError
+from claude_web.web_stream import safe_error
+
+from .extension import get_state
+from .report import GROUPS, parse_since, render_csv, render_json, render_table, summarize
+
+__all__ = ["claude_cli"]
+
+claude_cli = AppGroup("claude", help="Claude: check the API connection, report usage, chat in the terminal.")
+
+
+def _cli_client(alias: str | None) -> tuple[str, Anthropic]:
+    state = get_state()
+    name = alias or state.settings.default_client
+    if name not in state.settings.clients:
+        raise click.BadParameter(f"no client {name!r}; configured: {', '.join(state.settings.clients)}",
+                                 param_hint="--client")
+    return name, state.ext.get_client(name).with_options(usage_context={"source": "cli"})
+
+
+def _fail(exc: APIError) -> None:
+    safe = safe_error(exc)
+    click.secho(f"error: {type(exc).__name__} ({safe['type']}): {safe['message']}", fg="red", err=True)
+
+
+def _default_model() -> str:
+    return get_state().settings.chat_default_model
+
+
+@claude_cli.command("ping")
+@click.option("--client", "alias", default=None, help="Client alias from CLAUDE_WEB_CLIENTS (default: the default).")
+@click.option("--model", default=None, help="Model to ask (default: CLAUDE_WEB_CHAT_DEFAULT_MODEL).")
+def ping(alias: str | None, model: str | None) -> None:
+    """Send a one-token request and report the round trip."""
+    name, client = _cli_client(alias)
+    model = model or _default_model()
+    click.echo(f"pinging {model} through client {name!r} at {client.base_url} ...")
+    started = time.perf_counter()
+    try:
+        message = client.messages.create(model=model, max_tokens=1, messages=[{"role": "user", "content": "ping"}])
+    except APIError as exc:
+        _fail(exc)
+        raise SystemExit(1) from None
+    elapsed = (time.perf_counter() - started) * 1000
+    request_id = getattr(message, "_request_id", None) or "-"
+    click.echo(f"ok: {message.model} answered in {elapsed:.0f} ms (request id {request_id})")
+
+
+@claude_cli.command("usage")
+@click.option("--since", default=None, help="Start: a date, a datetime, or a span back from now like 7d or 12h.")
+@click.option("--until", default=None, help="End (exclusive): a date or a datetime.")
+@click.option("--by", "by", default="day,model", show_default=True,
+              help=f"Comma-separated grouping from {', '.join(GROUPS)}.")
+@click.option("--format", "fmt", type=click.Choice(("table", "csv", "json")), default="table", show_default=True)
+def usage(since: str | None, until: str | None, by: str, fmt: str) -> None:
+    """Usage totals (requests, tokens, cost) by day, model and/or user, from the stored records.
+
+    The same report as Django's ``manage.py claude_usage``.
+    """
+    groups = [g.strip() for g in by.split(",") if g.strip()]
+    if not groups or any(g not in GROUPS for g in groups):
+        raise click.BadParameter(f"{by!r}: choose from {', '.join(GROUPS)}", param_hint="--by")
+    try:
+        start = parse_since(since) if since else None
+        end = parse_since(until) if until else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since/--until") from None
+    try:
+        rows = summarize(get_state().usage_store.rows(start, end), groups)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    render = {"table": render_table, "csv": render_csv, "json": render_json}[fmt]
+    click.echo(render(groups, rows))
+
+
+@claude_cli.command("chat")
+@click.option("--client", "alias", default=None, help="Client alias from CLAUDE_WEB_CLIENTS.")
+@click.option("--model", default=None, help="Model (default: CLAUDE_WEB_CHAT_DEFAULT_MODEL).")
+@click.option("--system", default=None, help="A system prompt.")
+@click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(min=1))
+def chat(alias: str | None, model: str | None, system: str | None, max_tokens: int) -> None:
+    """Chat in the terminal; answers stream in as they are written. An empty line or /quit leaves."""
+    _, client = _cli_client(alias)
+    model = model or _default_model()
+    messages: list[dict[str, Any]] = []
+    click.echo(f"Chatting with {model}. An empty line, /quit or Ctrl-D leaves.")
+    while True:
+        try:
+            line = click.prompt("you", default="", show_default=False, prompt_suffix="> ")
+        except (click.Abort, EOFError):
+            click.echo()
+            break
+        if line.strip() in ("", "/quit", "/exit"):
+            break
+        messages.append({"role": "user", "content": line})
+        params: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "messages": messages}
+        if system:
+            params["system"] = system
+        click.echo("claude> ", nl=False)
+        parts: list[str] = []
+        try:
+            with client.messages.stream(**params) as stream:
+                for text in stream.text_stream:
+                    parts.append(text)
+                    click.echo(text, nl=False)
+        except APIError as exc:
+            click.echo()
+            _fail(exc)
+            messages.pop()
+            continue
+        except KeyboardInterrupt:
+            click.echo("\n(interrupted)")
+            messages.pop()
+            continue
+        click.echo()
+        messages.append({"role": "assistant", "content": "".join(parts) or "(no text)"})

@@ -1,0 +1,187 @@
+"""Where usage records are stored: a SQLAlchemy table (through Flask-SQLAlchemy) or JSON lines.
+
+- :class:`SQLAlchemyUsageStore` adds a ``claude_web_usage`` table (name from ``CLAUDE_WEB_USAGE_TABLE``) to the
+  app's ``db.metadata`` (so ``db.create_all()`` and Alembic see it) and inserts each record on its own
+  connection and transaction: a rollback of the request's ``db.session`` never loses a usage row, and writing one
+  never commits the request's half-done work.
+- :class:`JsonLinesUsageStore` writes one JSON object per line to the ``claude_web_flask.usage`` logger and, when
+  ``CLAUDE_WEB_USAGE_LOG_PATH`` is set, appends it to that file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from claude_web.usage import UsageRecord
+
+__all__ = ["JsonLinesUsageStore", "NullUsageStore", "SQLAlchemyUsageStore", "UsageStore", "usage_table"]
+
+log = logging.getLogger("claude_web_flask.usage")
+
+
+class UsageStore(Protocol):
+    def save(self, record: UsageRecord) -> None: ...
+
+    def rows(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Mapping[str, Any]]:
+        """Stored rows with ``since <= created_at < until`` (either bound optional), oldest first."""
+        ...
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def record_row(record: UsageRecord) -> dict[str, Any]:
+    """A record as one flat row (``user_id`` and ``client`` lifted out of the context for grouping)."""
+    context = _json_safe(record.context)
+    user = context.get("user")
+    return {
+        "id": record.id,
+        "created_at": record.created_at,
+        "operation": record.operation,
+        "model": record.model,
+        "backend": record.backend,
+        "status": record.status,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "cache_creation_input_tokens": record.cache_creation_input_tokens,
+        "cache_read_input_tokens": record.cache_read_input_tokens,
+        "cost": record.cost,
+        "latency_ms": record.latency_ms,
+        "time_to_first_token_ms": record.time_to_first_token_ms,
+        "error_type": record.error_type,
+        "request_id": record.request_id,
+        "user_id": None if user is None else str(user)[:255],
+        "client": context.get("client"),
+        "context": context,
+    }
+
+
+def usage_table(metadata: sa.MetaData, name: str) -> sa.Table:
+    """The usage table on ``metadata`` (defined once per name)."""
+    existing = metadata.tables.get(name)
+    if existing is not None:
+        return existing
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("operation", sa.String(64), nullable=False),
+        sa.Column("model", sa.String(128), nullable=True),
+        sa.Column("backend", sa.String(32), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("input_tokens", sa.Integer, nullable=False, default=0),
+        sa.Column("output_tokens", sa.Integer, nullable=False, default=0),
+        sa.Column("cache_creation_input_tokens", sa.Integer, nullable=False, default=0),
+        sa.Column("cache_read_input_tokens", sa.Integer, nullable=False, default=0),
+        sa.Column("cost", sa.Numeric(18, 8), nullable=True),
+        sa.Column("latency_ms", sa.Float, nullable=False, default=0.0),
+        sa.Column("time_to_first_token_ms", sa.Float, nullable=True),
+        sa.Column("error_type", sa.String(64), nullable=True),
+        sa.Column("request_id", sa.String(128), nullable=True),
+        sa.Column("user_id", sa.String(255), nullable=True, index=True),
+        sa.Column("client", sa.String(64), nullable=True),
+        sa.Column("context", sa.JSON, nullable=True),
+    )
+
+
+class SQLAlchemyUsageStore:
+    """Rows in a table of the app's database (any engine SQLAlchemy supports: SQLite, PostgreSQL, ...)."""
+
+    def __init__(self, engine: sa.engine.Engine, table: sa.Table, *, create_table: bool = True) -> None:
+        self.engine = engine
+        self.table = table
+        self._create = create_table
+        self._created = False
+        self._lock = threading.Lock()
+
+    def _ensure_table(self) -> None:
+        if self._created or not self._create:
+            return
+        with self._lock:
+            if not self._created:
+                self.table.create(self.engine, checkfirst=True)
+                self._created = True
+
+    def save(self, record: UsageRecord) -> None:
+        self._ensure_table()
+        with self.engine.begin() as conn:
+            conn.execute(self.table.insert().values(**record_row(record)))
+
+    def rows(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Mapping[str, Any]]:
+        self._ensure_table()
+        query = sa.select(self.table).order_by(self.table.c.created_at)
+        if since is not None:
+            query = query.where(self.table.c.created_at >= since)
+        if until is not None:
+            query = query.where(self.table.c.created_at < until)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                yield dict(row._mapping)
+
+
+class JsonLinesUsageStore:
+    """One JSON object per record: to the ``claude_web_flask.usage`` logger, and to ``path`` when given."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def save(self, record: UsageRecord) -> None:
+        row = record_row(record)
+        line = json.dumps(row, default=_json_default, separators=(",", ":"), sort_keys=True)
+        log.info(line)
+        if self.path:
+            with self._lock, open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+
+    def rows(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Mapping[str, Any]]:
+        if not self.path:
+            raise LookupError(
+                "usage records only go to the log; set CLAUDE_WEB_USAGE_LOG_PATH (or use Flask-SQLAlchemy) to report"
+            )
+        try:
+            fh = open(self.path, encoding="utf-8")
+        except FileNotFoundError:
+            return
+        with fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    row["created_at"] = datetime.fromisoformat(row["created_at"])
+                    row["cost"] = None if row.get("cost") is None else Decimal(row["cost"])
+                except (ValueError, KeyError, TypeError, ArithmeticError):
+                    log.warning("skipping unreadable usage line %d of %s", number, self.path)
+                    continue
+                created = row["created_at"]
+                if (since is None or created >= since) and (until is None or created < until):
+                    yield row
+
+
+class NullUsageStore:
+    """``CLAUDE_WEB_USAGE_STORAGE = "none"``: records only go to the ``usage_recorded`` signal."""
+
+    def save(self, record: UsageRecord) -> None:
+        return None
+
+    def rows(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Mapping[str, Any]]:
+        raise LookupError('usage records are not stored (CLAUDE_WEB_USAGE_STORAGE = "none")')
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
