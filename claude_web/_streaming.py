@@ -18,7 +18,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
-import pydantic
 
 from ._exceptions import (
     STATUS_BY_ERROR_TYPE,
@@ -30,7 +29,7 @@ from ._exceptions import (
     status_error_class,
 )
 from ._sse import ServerSentEvent, SSEDecoder
-from .types._parsing import parse_stream_event_json
+from .types._parsing import event_validators
 
 if TYPE_CHECKING:
     from .usage import UsageTracker
@@ -70,24 +69,6 @@ class _StreamCore:
     def request_id(self) -> str | None:
         value: str | None = self.response.headers.get("request-id")
         return value
-
-    def _decode(self, sse: ServerSentEvent) -> Any:
-        """The typed event for ``sse``, ``None`` to skip it; raises for ``error`` events and bad data."""
-        name = sse.event
-        if name in MESSAGE_EVENTS:
-            try:
-                event = parse_stream_event_json(sse.data, name)
-            except (pydantic.ValidationError, ValueError) as exc:
-                raise self._malformed(sse, exc) from exc
-            usage = self._usage
-            if usage is not None:
-                self._track(usage, name, event)
-            elif name == "message_stop":
-                self._saw_stop = True
-            return event
-        if name == "error":
-            raise self._stream_error(sse)
-        return None  # ping, and event names this library does not know
 
     def _track(self, usage: UsageTracker, name: str | None, event: Any) -> None:
         if name == "content_block_delta":
@@ -168,18 +149,31 @@ class Stream(_StreamCore, Generic[_T]):
         return self._iterator.__next__()
 
     def __iter__(self) -> Iterator[_T]:
-        yield from self._iterator
+        return self._iterator
 
     def __stream__(self) -> Generator[_T, None, None]:
-        decode = self._decode
+        # the per-event path of _decode, inlined: this loop runs once per token
+        validators = event_validators()
         feed = self._decoder.feed
+        usage = self._usage
         try:
             try:
                 for chunk in self.response.iter_bytes():
                     for sse in feed(chunk):
-                        event = decode(sse)
-                        if event is not None:
-                            yield event
+                        validate = validators.get(sse.event)  # type: ignore[arg-type]
+                        if validate is None:
+                            if sse.event == "error":
+                                raise self._stream_error(sse)
+                            continue  # ping, and event names this library does not know
+                        try:
+                            event = validate(sse.data)
+                        except ValueError as exc:
+                            raise self._malformed(sse, exc) from exc
+                        if usage is not None:
+                            self._track(usage, sse.event, event)
+                        elif sse.event == "message_stop":
+                            self._saw_stop = True
+                        yield event
             except httpx.HTTPError as exc:
                 raise self._transport_error(exc) from exc
             self._at_eof()
@@ -220,15 +214,27 @@ class AsyncStream(_StreamCore, Generic[_T]):
             yield event
 
     async def __stream__(self) -> AsyncGenerator[_T, None]:
-        decode = self._decode
+        validators = event_validators()
         feed = self._decoder.feed
+        usage = self._usage
         try:
             try:
                 async for chunk in self.response.aiter_bytes():
                     for sse in feed(chunk):
-                        event = decode(sse)
-                        if event is not None:
-                            yield event
+                        validate = validators.get(sse.event)  # type: ignore[arg-type]
+                        if validate is None:
+                            if sse.event == "error":
+                                raise self._stream_error(sse)
+                            continue
+                        try:
+                            event = validate(sse.data)
+                        except ValueError as exc:
+                            raise self._malformed(sse, exc) from exc
+                        if usage is not None:
+                            self._track(usage, sse.event, event)
+                        elif sse.event == "message_stop":
+                            self._saw_stop = True
+                        yield event
             except httpx.HTTPError as exc:
                 raise self._transport_error(exc) from exc
             self._at_eof()

@@ -17,7 +17,7 @@ from ._events import (
     RawMessageStreamEvent,
 )
 
-__all__ = ["parse_stream_event_json"]
+__all__ = ["event_validators", "parse_stream_event_json"]
 
 _BY_NAME: dict[str, Any] = {
     "message_start": RawMessageStartEvent,
@@ -54,3 +54,12 @@ def parse_stream_event_json(data: str | bytes, name: str | None = None) -> Any:
     if _any_event is None:
         _any_event = TypeAdapter(RawMessageStreamEvent)
     return _any_event.validate_json(data)
+
+
+def event_validators() -> dict[str, Callable[[str | bytes], Any]]:
+    """SSE event name -> the JSON validator of its model, for the six Messages events (built once, shared)."""
+    if len(_validators) < len(_BY_NAME):
+        for name in _BY_NAME:
+            if name not in _validators:
+                _validator(name)
+    return _validators
