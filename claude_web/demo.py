@@ -18,7 +18,7 @@ from .usage import UsageRecord
 __all__ = ["main"]
 
 
-def _run(client: Anthropic, model: str, out: Any, before_tool: Any = None) -> list[UsageRecord]:
+def _run(client: Anthropic, model: str, out: Any) -> list[UsageRecord]:
     records: list[UsageRecord] = []
     client = client.with_options(usage_recorder=records.append, usage_context={"user": "demo"})
     prompt = [{"role": "user", "content": "Say hello to a new claude-web user in two sentences."}]
@@ -34,8 +34,6 @@ def _run(client: Anthropic, model: str, out: Any, before_tool: Any = None) -> li
     tools = [{"name": "get_weather", "description": "Current weather for a city",
               "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
     ask = [{"role": "user", "content": "What is the weather in Paris?"}]
-    if before_tool is not None:
-        before_tool()
     tooled = client.messages.create(model=model, max_tokens=200, messages=ask, tools=tools)
     calls = [(b.name, b.input) for b in tooled.content if b.type == "tool_use"]
     out.write(f"tool use -> {calls or 'no tool call'}\n")
@@ -55,14 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         with Anthropic() as client:
             _run(client, args.model, sys.stdout)
         return 0
-    from .testing import FakeClaude, tool_use
+    from .testing import FakeClaude
 
     with FakeClaude() as fake:
+        fake.default_event_delay = 0.03  # so the streamed answer visibly arrives token by token
         print(f"claude-web demo: no ANTHROPIC_API_KEY, using FakeClaude at {fake.base_url}")
         with Anthropic(api_key="fake-key", base_url=fake.base_url) as client:
-            # FakeClaude answers the first two calls from the prompt; the tool call is scripted
-            _run(client, args.model, sys.stdout,
-                 before_tool=lambda: fake.queue(tool_use("get_weather", {"city": "Paris"}, text="Let me look.")))
+            _run(client, args.model, sys.stdout)
     return 0
 
 
