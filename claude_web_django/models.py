@@ -1,0 +1,136 @@
+"""The usage ledger: one :class:`TokenUsage` row per upstream call.
+
+:class:`AbstractTokenUsage` has every column; subclass it to keep usage next to your own rows::
+
+    class TurnUsage(AbstractTokenUsage):
+        conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE)
+
+    TurnUsage.from_record(record, conversation=conv).save()
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from claude_web.types import Usage
+from claude_web.usage import UsageRecord
+
+from .fields import CostField, TokenCountField
+
+__all__ = ["AbstractTokenUsage", "TokenUsage", "UsageStatus"]
+
+
+class UsageStatus(models.TextChoices):
+    OK = "ok", _("ok")
+    ERROR = "error", _("error")
+    ABORTED = "aborted", _("aborted")
+
+
+class AbstractTokenUsage(models.Model):
+    """What one upstream call cost and how it went (the columns of :class:`claude_web.usage.UsageRecord`)."""
+
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    record_id = models.CharField(_("record id"), max_length=32, unique=True, editable=False)
+    operation = models.CharField(_("operation"), max_length=64)
+    model = models.CharField(_("model"), max_length=128, blank=True, db_index=True)
+    backend = models.CharField(_("backend"), max_length=32, blank=True)
+    alias = models.CharField(_("client alias"), max_length=64, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="%(app_label)s_%(class)s_set",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=UsageStatus.choices, db_index=True)
+    input_tokens = TokenCountField(_("input tokens"))
+    output_tokens = TokenCountField(_("output tokens"))
+    cache_creation_input_tokens = TokenCountField(_("cache write tokens"))
+    cache_read_input_tokens = TokenCountField(_("cache read tokens"))
+    cost = CostField(_("cost (USD)"), null=True, blank=True, help_text=_("Empty when the model has no price."))
+    latency_ms = models.FloatField(_("latency (ms)"), default=0.0)
+    time_to_first_token_ms = models.FloatField(_("time to first token (ms)"), null=True, blank=True)
+    error_type = models.CharField(_("error type"), max_length=64, blank=True)
+    request_id = models.CharField(_("upstream request id"), max_length=128, blank=True)
+    web_request_id = models.CharField(_("web request id"), max_length=64, blank=True, db_index=True)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.model or '?'} {self.status} ({self.total_tokens} tokens)"
+
+    @property
+    def total_tokens(self) -> int:
+        return int(self.input_tokens + self.output_tokens + self.cache_creation_input_tokens
+                   + self.cache_read_input_tokens)
+
+    @property
+    def usage(self) -> Usage:
+        """The token counts as a :class:`claude_web.types.Usage`."""
+        return Usage(
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens,
+        )
+
+    @classmethod
+    def from_record(cls, record: UsageRecord, *, store_context: bool = True, **extra: Any) -> Any:
+        """An unsaved row for ``record``; ``extra`` sets your own columns (e.g. ``conversation=conv``)."""
+        context = record.context or {}
+        values: dict[str, Any] = {
+            "created_at": record.created_at,
+            "record_id": record.id,
+            "operation": record.operation[:64],
+            "model": (record.model or "")[:128],
+            "backend": str(context.get("backend") or record.backend or "")[:32],
+            "alias": str(context.get("alias") or "")[:64],
+            "status": record.status,
+            "input_tokens": record.input_tokens,
+            "output_tokens": record.output_tokens,
+            "cache_creation_input_tokens": record.cache_creation_input_tokens,
+            "cache_read_input_tokens": record.cache_read_input_tokens,
+            "cost": None if record.cost is None else Decimal(record.cost),
+            "latency_ms": record.latency_ms,
+            "time_to_first_token_ms": record.time_to_first_token_ms,
+            "error_type": (record.error_type or "")[:64],
+            "request_id": (record.request_id or "")[:128],
+            "web_request_id": str(context.get("request_id") or "")[:64],
+            "context": _json_safe(context) if store_context else {},
+        }
+        user_id = context.get("user_id")
+        if user_id is not None and not isinstance(user_id, bool) and "user" not in extra:
+            values["user_id"] = user_id
+        values.update(extra)
+        return cls(**values)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+class TokenUsage(AbstractTokenUsage):
+    """The app's own ledger, written by the ``usage_recorded`` receiver."""
+
+    class Meta(AbstractTokenUsage.Meta):
+        verbose_name = _("token usage")
+        verbose_name_plural = _("token usage")
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="claude_web_user_created_idx"),
+            models.Index(fields=["model", "created_at"], name="claude_web_model_created_idx"),
+        ]
