@@ -418,6 +418,17 @@ class BaseClient:
         return timeout
 
 
+def _end_interrupted(tracker: UsageTracker | None, exc: BaseException) -> None:
+    """A call that ended by an exception the request loop did not record (task cancelled, KeyboardInterrupt,
+    a bug) still gets its one usage record: ``aborted`` for cancellation and interrupts, ``error`` otherwise."""
+    if tracker is None or tracker.done:
+        return
+    if isinstance(exc, (KeyboardInterrupt, GeneratorExit)) or type(exc).__name__ in ("CancelledError", "Cancelled"):
+        tracker.finish("aborted")
+    else:
+        tracker.finish("error", error=exc)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, pydantic.BaseModel):
         return value.model_dump(mode="json", exclude_unset=True, by_alias=True)
@@ -489,6 +500,14 @@ class SyncAPIClient(BaseClient):
         mode, options = _response_mode(options)
         options = self._prepare_options(options)
         tracker = self._start_usage(options)
+        try:
+            return self._request(cast_to, options, mode, stream, stream_cls, tracker)
+        except BaseException as exc:
+            _end_interrupted(tracker, exc)
+            raise
+
+    def _request(self, cast_to: Any, options: FinalRequestOptions, mode: ResponseMode, stream: bool,
+                 stream_cls: Any, tracker: UsageTracker | None) -> Any:
         max_retries = self._max_retries_for(options)
         retries_taken = 0
         args = self._build_request_args(options)
@@ -620,6 +639,14 @@ class AsyncAPIClient(BaseClient):
         mode, options = _response_mode(options)
         options = self._prepare_options(options)
         tracker = self._start_usage(options)
+        try:
+            return await self._request(cast_to, options, mode, stream, stream_cls, tracker)
+        except BaseException as exc:
+            _end_interrupted(tracker, exc)
+            raise
+
+    async def _request(self, cast_to: Any, options: FinalRequestOptions, mode: ResponseMode, stream: bool,
+                       stream_cls: Any, tracker: UsageTracker | None) -> Any:
         max_retries = self._max_retries_for(options)
         retries_taken = 0
         args = self._build_request_args(options)

@@ -214,3 +214,21 @@ def test_stream_matches_anthropic(fake_claude: FakeClaude, reply: Any) -> None:
     assert ours[1] == theirs[1]
     bodies = [json.loads(r.body) for r in fake_claude.requests]
     assert bodies[0] == bodies[1]
+
+
+async def test_cancelled_async_call_records_aborted_once(fake_claude: FakeClaude) -> None:
+    import asyncio
+
+    from claude_web.testing import delay
+
+    records: list[Any] = []
+    async with AsyncAnthropic(api_key=KEY, base_url=fake_claude.base_url, usage_recorder=records.append) as client:
+        fake_claude.queue(delay(2.0, then=text("too late")))
+        task = asyncio.create_task(client.messages.create(model="claude-haiku-4-5", max_tokens=5,
+                                                          messages=PARAMS["messages"]))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert [r.status for r in records] == ["aborted"]
+    assert records[0].model == "claude-haiku-4-5"
