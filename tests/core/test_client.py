@@ -7,10 +7,10 @@ import logging
 
 import httpx
 import pytest
-from claude_web.testing import FakeClaude, error, reset, text, tool_use
 
 import claude_web
 from claude_web import Anthropic, AsyncAnthropic
+from claude_web.testing import FakeClaude, error, reset, text, tool_use
 
 KEY = "sk-ant-test-SECRET-0123456789"
 USER = [{"role": "user", "content": "Hello there"}]
