@@ -36,6 +36,8 @@ from ._server import AsyncFakeTransport, FakeClaude, FakeTransport, RemoteFakeCl
 
 __all__ = [
     "AsyncFakeTransport",
+    "FakeBedrock",
+    "FakeVertex",
     "DelayReply",
     "ErrorReply",
     "FakeApp",
@@ -56,3 +58,12 @@ __all__ = [
     "thinking",
     "tool_use",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # the Bedrock/Vertex fakes load the eventstream code only when asked for
+    if name in ("FakeBedrock", "FakeVertex"):
+        from . import _cloud
+
+        return getattr(_cloud, name)
+    raise AttributeError(f"module 'claude_web.testing' has no attribute {name!r}")
