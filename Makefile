@@ -7,10 +7,10 @@ install:
 	@scripts/bootstrap.sh
 
 demo: install
-	$(PY) -m claude_web.demo
+	$(PY) example_project/run_demo.py $(DEMO_ARGS)
 
 lint: install
-	$(PY) -m ruff check claude_web claude_web_django claude_web_flask tests bench
+	$(PY) -m ruff check claude_web claude_web_django claude_web_flask tests bench example_project
 
 typecheck: install
 	$(PY) -m mypy --strict claude_web

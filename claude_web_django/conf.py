@@ -71,7 +71,7 @@ __all__ = [
 BACKENDS = ("anthropic", "bedrock", "vertex", "fake")
 DEFAULT_CHAT_MODEL = "claude-haiku-4-5"
 
-_SECTIONS = ("CLIENTS", "USAGE", "PRICING", "QUOTAS", "CHAT", "STREAMING")
+_SECTIONS = ("CLIENTS", "USAGE", "PRICING", "QUOTAS", "CHAT", "STREAMING", "JOBS")  # JOBS is read by claude_web_django.jobs
 _CLIENT_KEYS = ("BACKEND", "OPTIONS")
 _USAGE_KEYS = ("ENABLED", "DATABASE", "STORE_CONTEXT")
 _PRICING_KEYS = ("MODELS", "INCLUDE_DEFAULTS")

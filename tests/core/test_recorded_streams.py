@@ -19,7 +19,9 @@ import claude_web
 # anthropic's own ParsedTextBlock trips pydantic serializer warnings on some fixtures; they are not ours
 pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "recorded-streams"
+# a copy of ../shared/fixtures/recorded-streams (data recorded from the Messages API, MIT, see its README), kept
+# in the repository so a clean clone tests the same streams wherever it is checked out
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "recorded-streams"
 STREAMS = sorted(FIXTURES.glob("*.txt"))
 PARAMS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 1024,
                           "messages": [{"role": "user", "content": "Hi"}]}

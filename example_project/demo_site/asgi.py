@@ -1,0 +1,13 @@
+"""ASGI entry point (``uvicorn demo_site.asgi:application``); static files are served by Django itself, so the
+demo needs no CDN and no separate web server."""
+
+from __future__ import annotations
+
+import os
+
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_site.settings")
+
+application = ASGIStaticFilesHandler(get_asgi_application())
