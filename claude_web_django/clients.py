@@ -100,6 +100,12 @@ def build_client(cfg: ClientSettings, *, asynchronous: bool = False) -> Any:
         kwargs.setdefault("api_key", FAKE_API_KEY)
     try:
         return cls(**kwargs)
+    except ImportError as exc:  # the platform clients import boto3 / google-auth when built
+        extra = "bedrock" if cfg.backend == "bedrock" else "vertex"
+        raise ImproperlyConfigured(
+            f"CLAUDE_WEB['CLIENTS'][{cfg.alias!r}] uses the {cfg.backend!r} backend, which needs an extra: "
+            f"pip install 'claude-web[{extra}]' ({exc})"
+        ) from exc
     except TypeError as exc:
         raise ImproperlyConfigured(
             f"CLAUDE_WEB['CLIENTS'][{cfg.alias!r}]['OPTIONS'] has an option {cls.__name__} does not take: {exc}"

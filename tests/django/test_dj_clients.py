@@ -46,19 +46,15 @@ def test_unknown_option_is_a_clear_error() -> None:
 
 
 def test_missing_extra_names_the_pip_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_bedrock(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.startswith("claude_web.lib.bedrock"):
-            raise ImportError("No module named 'boto3'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_bedrock)
-    monkeypatch.delitem(__import__("sys").modules, "claude_web.lib.bedrock", raising=False)
+    # boto3 and botocore not installed: importing them raises ImportError
+    for name in [m for m in sys.modules if m == "boto3" or m.startswith(("boto3.", "botocore"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    monkeypatch.setitem(sys.modules, "botocore", None)
     with pytest.raises(ImproperlyConfigured, match=r"pip install 'claude-web\[bedrock\]'"):
-        build_client(ClientSettings("aws", "bedrock", {}))
+        build_client(ClientSettings("aws", "bedrock", {"aws_region": "us-east-1"}))
 
 
 def test_clients_without_usage_hooks_still_build(caplog: pytest.LogCaptureFixture,
