@@ -146,6 +146,7 @@ class BaseClient:
         self._usage_context: dict[str, Any] = dict(usage_context or {})
         self._pricing = pricing
         self._headers_cache: dict[str, str] | None = None
+        self._url_cache: dict[str, httpx.URL] = {}  # path -> absolute URL: joining costs more than the rest
 
     # -- options ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -160,6 +161,7 @@ class BaseClient:
     def base_url(self, url: str | httpx.URL) -> None:
         self._base_url = self._enforce_trailing_slash(httpx.URL(str(url)))
         self._headers_cache = None
+        self._url_cache = {}
 
     @property
     def usage_context(self) -> dict[str, Any]:
@@ -198,9 +200,17 @@ class BaseClient:
 
     # -- building a request ----------------------------------------------------------------------------------
     def _prepare_url(self, url: str) -> httpx.URL:
-        if url.startswith(("http://", "https://")):
-            return httpx.URL(url)
-        return self._base_url.join(url.lstrip("/"))
+        cache = self._url_cache
+        joined = cache.get(url)
+        if joined is None:
+            if url.startswith(("http://", "https://")):
+                joined = httpx.URL(url)
+            else:
+                joined = self._base_url.join(url.lstrip("/"))
+            if len(cache) >= 256:  # paths with ids in them (batches) must not grow it without bound
+                cache.clear()
+            cache[url] = joined
+        return joined
 
     def _build_headers(self, options: FinalRequestOptions) -> dict[str, str]:
         headers = self._base_headers()
@@ -351,14 +361,14 @@ class BaseClient:
                 ) from exc
         if isinstance(cast_to, type) and issubclass(cast_to, pydantic.BaseModel):
             try:
-                result = cast_to.model_validate_json(content)
+                result = _json_validator(cast_to)(content)
             except pydantic.ValidationError as exc:
                 raise _exceptions.APIResponseValidationError(
                     response, _safe_body(response), message=_validation_message(cast_to, exc)
                 ) from exc
             request_id = response.headers.get("request-id")
             if request_id is not None:
-                result._request_id = request_id  # type: ignore[attr-defined]
+                object.__setattr__(result, "_request_id", request_id)  # a plain attribute, not a field
             set_context = getattr(result, "_set_page_context", None)
             if set_context is not None:
                 set_context(self, options, cast_to)
@@ -416,6 +426,18 @@ class BaseClient:
         if isinstance(timeout, NotGiven) and self.timeout == DEFAULT_TIMEOUT:
             return self._calculate_nonstreaming_timeout(max_tokens, MODEL_NONSTREAMING_TOKENS.get(model))
         return timeout
+
+
+_JSON_VALIDATORS: dict[type, Any] = {}
+
+
+def _json_validator(model: type[pydantic.BaseModel]) -> Any:
+    """``model``'s core ``validate_json`` (skipping ``model_validate_json``'s Python wrapper on every call)."""
+    validate = _JSON_VALIDATORS.get(model)
+    if validate is None:
+        model.model_rebuild(force=True)  # our models defer building their schema until first use
+        validate = _JSON_VALIDATORS[model] = model.__pydantic_validator__.validate_json
+    return validate
 
 
 def _end_interrupted(tracker: UsageTracker | None, exc: BaseException) -> None:
