@@ -45,6 +45,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from claude_web.jobs import JobNotFound, JobRequestError, JobsConfig, JobService, import_string
 from claude_web.relay import InvalidEventId
+from claude_web.usage import UsageRecord
 
 __all__ = [
     "app_name",
@@ -73,9 +74,28 @@ def _settings() -> dict[str, Any]:
     return dict(jobs or {})
 
 
+def record_job_usage(record: UsageRecord) -> None:
+    """The default ``USAGE_RECORDER`` of Django jobs: the job owner (``"user:<pk>"``) becomes the ledger row's user
+    and quota key, as for requests, then the record goes out through :data:`~claude_web_django.usage_recorded`."""
+    from .signals import emit_usage
+
+    owner = record.context.get("user")
+    if isinstance(owner, str) and owner.startswith("user:"):
+        pk = owner[5:]
+        record.context = {**record.context, "user_id": int(pk) if pk.isdigit() else pk, "quota_key": owner}
+    emit_usage(record, str(record.context.get("alias") or "default"))
+
+
 def jobs_config() -> JobsConfig:
-    """The :class:`~claude_web.jobs.JobsConfig` from ``settings.CLAUDE_WEB["JOBS"]``."""
+    """The :class:`~claude_web.jobs.JobsConfig` from ``settings.CLAUDE_WEB["JOBS"]``.
+
+    Unless set there, jobs use the app's own clients (``CLAUDE_WEB["CLIENTS"]``, ``CLIENT_FACTORY`` =
+    :func:`claude_web_django.clients.get_client`) and write their usage to the ledger under the job's owner
+    (``USAGE_RECORDER`` = :func:`record_job_usage`).
+    """
     data = {k: v for k, v in _settings().items() if k not in _ADAPTER_KEYS}
+    data.setdefault("CLIENT_FACTORY", "claude_web_django.clients.get_client")
+    data.setdefault("USAGE_RECORDER", "claude_web_django.jobs.record_job_usage")
     try:
         return JobsConfig.from_mapping(data)
     except ValueError as exc:
