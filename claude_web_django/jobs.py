@@ -43,9 +43,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from claude_web.chat import ChatRequestError
 from claude_web.jobs import JobNotFound, JobRequestError, JobsConfig, JobService, import_string
+from claude_web.quotas import QuotaExceeded
 from claude_web.relay import InvalidEventId
 from claude_web.usage import UsageRecord
+
+from .conf import claude_settings
+from .quotas import check_quota, quota_exceeded_response
 
 __all__ = [
     "app_name",
@@ -200,10 +205,22 @@ def start_job(request: HttpRequest) -> HttpResponse:
     unknown = sorted(set(body) - {"kind", "params", "alias"})
     if unknown:
         return _error(400, "invalid_request", "Unknown field.", field=unknown[0])
+    kind = str(body.get("kind", "stream"))
+    params = body.get("params")
+    if kind in ("stream", "create") and isinstance(params, dict):
+        # the same rules as the chat views: allowed models, the max_tokens cap, message limits, then the quota
+        try:
+            params = {**params, **claude_settings().chat.policy().validate(params)}
+        except ChatRequestError as exc:
+            return JsonResponse(ChatRequestError(f"params.{exc.field}", exc.message).to_dict(), status=400)
+        if owner.startswith("user:"):
+            try:
+                check_quota(owner)
+            except QuotaExceeded as exc:
+                return quota_exceeded_response(exc)
     service = get_job_service()
     try:
-        job = service.start(str(body.get("kind", "stream")), body.get("params"), owner=owner,
-                            alias=body.get("alias", "default"))
+        job = service.start(kind, params, owner=owner, alias=body.get("alias", "default"))
     except JobRequestError as exc:
         return JsonResponse(exc.to_dict(), status=400)
     data = {

@@ -32,3 +32,54 @@ def test_job_usage_row_belongs_to_the_owner(claude_web_settings: Any, fake_claud
         assert row.output_tokens > 0
     finally:
         jobs.set_job_service(None)
+
+
+def _start(client: Any, params: dict[str, Any]) -> Any:
+    return client.post("/claude-jobs/", data={"kind": "stream", "params": params}, content_type="application/json")
+
+
+@pytest.fixture
+def jobs_urls(settings: Any) -> None:
+    import sys
+    import types
+
+    from django.urls import include, path
+
+    module = types.ModuleType("cwdj_jobs_urls")
+    module.urlpatterns = [path("claude-jobs/", include("claude_web_django.jobs"))]  # type: ignore[attr-defined]
+    sys.modules["cwdj_jobs_urls"] = module
+    settings.ROOT_URLCONF = "cwdj_jobs_urls"
+
+
+def test_job_start_applies_chat_rules_and_quota(claude_web_settings: Any, fake_claude: Any, auth_client: Any,
+                                               jobs_urls: None) -> None:
+    claude_web_settings(JOBS={"THREADS": 1}, QUOTAS={"REQUESTS_PER_MINUTE": 1})
+    jobs.set_job_service(None)
+    try:
+        hi = [{"role": "user", "content": "Hi"}]
+        refused = _start(auth_client, {"model": "claude-not-allowed", "messages": hi})
+        assert refused.status_code == 400 and refused.json()["error"]["field"] == "params.model"
+        capped = _start(auth_client, {"messages": hi, "max_tokens": 10**6})
+        assert capped.status_code == 400 and capped.json()["error"]["field"] == "params.max_tokens"
+        assert fake_claude.requests == []
+        fake_claude.queue(text("first job"))
+        ok = _start(auth_client, {"messages": hi})
+        assert ok.status_code == 202, ok.content
+        usage_rows()  # the first job's usage counts against the per-minute limit
+        _wait_done(ok.json()["job_id"], auth_client)
+        over = _start(auth_client, {"messages": hi})
+        assert over.status_code == 429 and int(over["Retry-After"]) > 0
+    finally:
+        jobs.set_job_service(None)
+
+
+def _wait_done(job_id: str, client: Any) -> None:
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        state = client.get(f"/claude-jobs/{job_id}/").json().get("state")
+        if state in ("done", "error", "cancelled"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
