@@ -23,8 +23,13 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, session, url_for
 
+from claude_web.chat import ChatRequestError
 from claude_web.jobs import JobNotFound, JobRequestError, JobsConfig, JobService, import_string
+from claude_web.quotas import QuotaExceeded
 from claude_web.relay import InvalidEventId
+from claude_web.usage import UsageRecord
+
+from .extension import quota_response
 
 __all__ = ["create_jobs_blueprint", "get_job_service", "jobs_blueprint", "jobs_config", "register_tasks"]
 
@@ -34,9 +39,18 @@ _lock = threading.Lock()
 
 
 def jobs_config(app: Flask | None = None) -> JobsConfig:
-    """The :class:`~claude_web.jobs.JobsConfig` from ``app.config["CLAUDE_WEB_JOBS"]``."""
-    app = app or current_app
+    """The :class:`~claude_web.jobs.JobsConfig` from ``app.config["CLAUDE_WEB_JOBS"]``.
+
+    When the app also uses :class:`~claude_web_flask.ClaudeWeb`, jobs default to its clients
+    (``CLAUDE_WEB_CLIENTS``) and its usage pipeline (storage, quota, ``usage_recorded``), with the job's owner
+    as the record's user and quota key.
+    """
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     data = {k: v for k, v in dict(app.config.get("CLAUDE_WEB_JOBS") or {}).items() if k not in _ADAPTER_KEYS}
+    state = app.extensions.get("claude_web")
+    if state is not None:
+        data.setdefault("CLIENT_FACTORY", state.sync_clients.get)
+        data.setdefault("USAGE_RECORDER", _owner_recorder(state.record))
     try:
         return JobsConfig.from_mapping(data)
     except ValueError as exc:
@@ -63,6 +77,18 @@ def register_tasks(celery_app: Any, app: Flask) -> dict[str, Any]:
             return jobs_config(app)
 
     return register(celery_app, config=config)
+
+
+def _owner_recorder(record_usage: Callable[[UsageRecord], None]) -> Callable[[UsageRecord], None]:
+    """Wrap the extension's recorder so a job's owner (``"user:<id>"``) becomes the record's user and quota key."""
+
+    def record(rec: UsageRecord) -> None:
+        owner = rec.context.get("user")
+        if isinstance(owner, str) and owner.startswith("user:"):
+            rec.context = {**rec.context, "user": owner[5:], "quota_key": owner}
+        record_usage(rec)
+
+    return record
 
 
 def _default_owner() -> str | None:
@@ -117,9 +143,20 @@ def create_jobs_blueprint(name: str = "claude_web_jobs", *, service: JobService 
         unknown = sorted(set(body) - {"kind", "params", "alias"})
         if unknown:
             return _error(400, "invalid_request", "Unknown field.", field=unknown[0])
+        kind, params = str(body.get("kind", "stream")), body.get("params")
+        state = current_app.extensions.get("claude_web")
+        if state is not None and kind in ("stream", "create") and isinstance(params, dict):
+            # the same rules as the chat endpoint: allowed models, max_tokens cap, message limits, then the quota
+            try:
+                params = {**params, **state.chat_policy.validate(params)}
+            except ChatRequestError as exc:
+                return jsonify(ChatRequestError(f"params.{exc.field}", exc.message).to_dict()), 400
+            try:
+                state.ext.check_quota()
+            except QuotaExceeded as exc:
+                return quota_response(exc)
         try:
-            job = svc().start(str(body.get("kind", "stream")), body.get("params"), owner=current,
-                              alias=body.get("alias", "default"))
+            job = svc().start(kind, params, owner=current, alias=body.get("alias", "default"))
         except JobRequestError as exc:
             return jsonify(exc.to_dict()), 400
         return jsonify({
