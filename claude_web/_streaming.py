@@ -29,12 +29,15 @@ from ._exceptions import (
     status_error_class,
 )
 from ._sse import ServerSentEvent, SSEDecoder
+from .types._events import PingEvent
 from .types._parsing import event_validators
 
 if TYPE_CHECKING:
     from .usage import UsageTracker
 
 __all__ = ["AsyncStream", "Stream"]
+
+_PING = PingEvent(type="ping")
 
 _T = TypeVar("_T")
 
@@ -64,6 +67,7 @@ class _StreamCore:
         self._decoder = make_decoder() if make_decoder is not None else SSEDecoder()
         self._finished = False
         self._saw_stop = False
+        self._yield_pings = False  # web views turn this on to pace heartbeats (web_stream.surface_pings)
 
     @property
     def request_id(self) -> str | None:
@@ -164,6 +168,8 @@ class Stream(_StreamCore, Generic[_T]):
                         if validate is None:
                             if sse.event == "error":
                                 raise self._stream_error(sse)
+                            if sse.event == "ping" and self._yield_pings:
+                                yield _PING  # type: ignore[misc]
                             continue  # ping, and event names this library does not know
                         try:
                             event = validate(sse.data)
@@ -225,6 +231,8 @@ class AsyncStream(_StreamCore, Generic[_T]):
                         if validate is None:
                             if sse.event == "error":
                                 raise self._stream_error(sse)
+                            if sse.event == "ping" and self._yield_pings:
+                                yield _PING  # type: ignore[misc]
                             continue
                         try:
                             event = validate(sse.data)

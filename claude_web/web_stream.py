@@ -22,7 +22,7 @@ from typing import Any
 from ._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError
 from .lib.streaming import AsyncMessageStream, MessageStream
 
-__all__ = ["BrowserEvent", "abrowser_events", "browser_events", "safe_error"]
+__all__ = ["BrowserEvent", "abrowser_events", "browser_events", "safe_error", "surface_pings"]
 
 log = logging.getLogger("claude_web.web_stream")
 
@@ -77,13 +77,32 @@ def _translate(event: Any) -> BrowserEvent | None:
     return None
 
 
-def browser_events(stream: MessageStream) -> Iterator[BrowserEvent]:
-    """Translate a sync stream; errors become one final ``error`` event. Closes ``stream`` when done or closed."""
+def surface_pings(stream: MessageStream | AsyncMessageStream) -> None:
+    """Let ``stream`` yield the upstream keep-alive ``ping`` events (``type == "ping"``) it normally skips.
+
+    A WSGI view blocks on the upstream read between events, so the pings Claude sends while it is quiet are its
+    only chance to send the browser a heartbeat comment. Call it before iterating the stream.
+    """
+    raw = getattr(stream, "_raw", None)
+    if raw is not None:
+        raw._yield_pings = True
+
+
+def browser_events(stream: MessageStream, *, heartbeats: bool = False) -> Iterator[BrowserEvent]:
+    """Translate a sync stream; errors become one final ``error`` event. Closes ``stream`` when done or closed.
+
+    With ``heartbeats=True`` every upstream ping also yields ``("heartbeat", {})``: not for the browser, but the
+    moment to send a heartbeat comment if one is due.
+    """
+    if heartbeats:
+        surface_pings(stream)
     try:
         for event in stream:
             out = _translate(event)
             if out is not None:
                 yield out
+            elif heartbeats and getattr(event, "type", None) == "ping":
+                yield ("heartbeat", {})
     except APIError as exc:
         log.warning("upstream stream failed: %s", exc.__class__.__name__, exc_info=True)
         yield ("error", safe_error(exc))

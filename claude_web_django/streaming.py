@@ -57,8 +57,8 @@ def event_stream(open_stream: Callable[[], Any], *, heartbeat: float | None = No
     """SSE bytes from a sync stream: ``open_stream()`` returns ``client.messages.stream(...)`` (not entered).
 
     The request upstream is sent on the first iteration, so an upstream error becomes an ``error`` event.
-    Closing the iterator closes the upstream stream. ``heartbeat`` is accepted for symmetry with
-    :func:`aevent_stream` but no heartbeat can be sent while this thread blocks on upstream.
+    Closing the iterator closes the upstream stream. A heartbeat comment goes out when one is due and an upstream
+    event (Claude's keep-alive pings included) arrives: this thread blocks on the upstream read in between.
     """
     interval = claude_settings().streaming.heartbeat if heartbeat is None else heartbeat
     encoder = SSEStreamEncoder(heartbeat=interval)
@@ -68,9 +68,13 @@ def event_stream(open_stream: Callable[[], Any], *, heartbeat: float | None = No
     except Exception as exc:
         yield encoder.event("error", _failure(exc))
         return
-    events = cast("Generator[tuple[str, dict[str, Any]], None, None]", browser_events(stream))
+    events = cast("Generator[tuple[str, dict[str, Any]], None, None]", browser_events(stream, heartbeats=True))
     try:
         for name, payload in events:
+            if name == "heartbeat":  # an upstream ping: this thread's chance to keep the browser connection alive
+                if encoder.heartbeat_due():
+                    yield encoder.heartbeat()
+                continue
             yield encoder.event(name, payload)
     finally:
         events.close()

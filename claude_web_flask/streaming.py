@@ -22,7 +22,7 @@ from flask import Response, stream_with_context
 from claude_web import Anthropic, APIError
 from claude_web.lib.streaming import MessageStream
 from claude_web.sse_encoder import SSE_HEADERS, SSEStreamEncoder, encode_comment
-from claude_web.web_stream import BrowserEvent, browser_events, safe_error
+from claude_web.web_stream import BrowserEvent, browser_events, safe_error, surface_pings
 
 __all__ = ["sse_body", "sse_response", "translate_event"]
 
@@ -63,6 +63,7 @@ def sse_body(client: Anthropic, params: dict[str, Any], *, heartbeat: float) -> 
     try:
         try:
             stream = client.messages.stream(**params).__enter__()
+            surface_pings(stream)  # Claude's keep-alive pings pace the heartbeat comments
             for event in stream:
                 out = translate_event(event)
                 if out is not None:

@@ -440,7 +440,7 @@ def _block_events(index: int, block: dict[str, Any], chunks: int | None) -> Iter
     yield _sse("content_block_stop", f'{{"type":"content_block_stop","index":{index}}}')
 
 
-def _stream_events(message: dict[str, Any], chunks: list[int | None]) -> Iterator[bytes]:
+def _stream_events(message: dict[str, Any], chunks: list[int | None], pings: int = 1) -> Iterator[bytes]:
     content: list[dict[str, Any]] = message["content"]
     start_message = dict(message)
     start_message["content"] = []
@@ -455,7 +455,8 @@ def _stream_events(message: dict[str, Any], chunks: list[int | None]) -> Iterato
         for event in _block_events(index, block, chunks[index] if index < len(chunks) else None):
             yield event
             if first and index == 0:
-                yield _PING
+                for _ in range(pings):
+                    yield _PING
             first = False
     yield _sse("message_delta", _dumps({
         "type": "message_delta",
@@ -735,7 +736,7 @@ class FakeApp:
         reply = forced if forced is not None else self._pop_message()
         message, reply = self.build_message(payload, reply)
         if payload.get("stream") is True:
-            events = _with_faults(_stream_events(message, reply.chunks), reply)
+            events = _with_faults(_stream_events(message, reply.chunks, reply.pings), reply)
             stream_headers = self._headers("text/event-stream; charset=utf-8")
             stream_headers.append(("cache-control", "no-cache"))
             return FakeResponse(200, stream_headers, None, events=events, on_abort=self._abort_callback())

@@ -107,10 +107,12 @@ class MessageReply:
     error_type: str = "overloaded_error"
     drop_after: int | None = None
     malformed_after: int | None = None
+    pings: int = 1  # keep-alive pings after the first content_block_start (Claude sends them while quiet)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": "message",
+            "pings": self.pings,
             "content": self.content,
             "chunks": self.chunks,
             "stop_reason": self.stop_reason,
@@ -186,14 +188,18 @@ def text(
     error_type: str = "overloaded_error",
     drop_after: int | None = None,
     malformed_after: int | None = None,
+    pings: int = 1,
 ) -> MessageReply:
-    """A text answer; streamed as ``chunks`` text_delta events (default: pieces of 1-4 words)."""
+    """A text answer; streamed as ``chunks`` text_delta events (default: pieces of 1-4 words), with ``pings``
+    keep-alive pings (each after ``event_delay`` too) before the first delta, as Claude sends while it thinks."""
     _check_chunks(chunks)
     _check_faults(event_delay, error_after, drop_after, malformed_after)
+    if pings < 0:
+        raise ValueError("pings must be >= 0")
     return MessageReply(
         content=[{"type": "text", "text": content}], chunks=[chunks], stop_reason=stop_reason, usage=usage,
         event_delay=event_delay, error_after=error_after, error_type=error_type, drop_after=drop_after,
-        malformed_after=malformed_after,
+        malformed_after=malformed_after, pings=pings,
     )
 
 
@@ -327,6 +333,7 @@ def reply_from_json(data: dict[str, Any] | str) -> Reply:
             error_type=data.get("error_type") or "overloaded_error",
             drop_after=data.get("drop_after"),
             malformed_after=data.get("malformed_after"),
+            pings=int(data.get("pings", 1)),
         )
     if kind == "error":
         return error(int(data["status"]), type=data.get("type"), message=data.get("message"),

@@ -25,6 +25,7 @@ __all__ = [
     "MessageStartEvent",
     "MessageStopEvent",
     "MessageStreamEvent",
+    "PingEvent",
     "RawContentBlockDelta",
     "RawContentBlockDeltaEvent",
     "RawContentBlockStartEvent",
@@ -78,6 +79,13 @@ if TYPE_CHECKING:  # statically the known types only, so ``if delta.type == "tex
     RawContentBlockDelta = _KnownDelta
 else:
     RawContentBlockDelta = Annotated[_KnownDelta | UnknownDelta, Field(union_mode="left_to_right")]
+
+
+class PingEvent(BaseModel):
+    """A keep-alive ``ping``. Streams skip it, as ``anthropic`` does, unless a web view asks for it to pace its
+    heartbeats (:func:`claude_web.web_stream.surface_pings`)."""
+
+    type: Literal["ping"]
 
 
 class RawMessageStartEvent(BaseModel):

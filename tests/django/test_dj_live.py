@@ -167,3 +167,20 @@ def test_asgi_heartbeats_while_upstream_is_quiet(asgi_server: UvicornThread, cla
     heartbeats = [data for _, name, data in events[:first_start] if name == "comment" and data == "heartbeat"]
     assert len(heartbeats) >= 3
     assert names[-1] == "done"
+
+
+def test_heartbeats_while_claude_is_quiet(endpoint: tuple[str, str], claude_web_settings: Any, fake_claude: Any,
+                                          user: Any) -> None:
+    """Claude thinks (only keep-alive pings for ~0.8 s): every server and view sends heartbeat comments, WSGI too."""
+    server_url, path = endpoint
+    claude_web_settings(STREAMING={"HEARTBEAT": 0.15})
+    fake_claude.queue(text("finally an answer", chunks=2, pings=8, event_delay=0.1))
+    with logged_in(server_url, user) as http, http.stream("POST", path, json=chat_body()) as response:
+        assert response.status_code == 200
+        events = read_events(response, stop_after="done")
+    names = [name for _, name, _ in events]
+    beats = [data for _, name, data in events if name == "comment" and data == "heartbeat"]
+    assert len(beats) >= 3, names
+    first_text = names.index("text")
+    assert names.index("comment", 1) < first_text  # heartbeats came while waiting, before the answer
+    assert names[-1] == "done"

@@ -221,3 +221,16 @@ def test_concurrent_streams_keep_their_own_request_metadata(make_app: Any, serve
     pairs = sorted((r.context["request_id"], r.context["user"]) for r in records)
     assert pairs == sorted((f"req-{i}", f"user-{i}") for i in range(6))
     assert {r.status for r in records} == {"ok"}
+
+
+def test_heartbeats_while_claude_is_quiet(make_app: Any, serve: Any, fake_claude: Any) -> None:
+    """Only keep-alive pings upstream for ~0.8 s: the WSGI body still sends several heartbeat comments."""
+    t = make_app(CLAUDE_WEB_STREAM_HEARTBEAT=0.15)
+    server = serve(t.app)
+    fake_claude.queue(text("finally an answer", chunks=2, pings=8, event_delay=0.1))
+    _, chunks = post_stream(f"{server.url}/claude/chat", chat_body())
+    events = parse_sse("".join(c for _, c in chunks))
+    order = ["heartbeat" if e.get("comment") == "heartbeat" else e.get("event") for e in events]
+    assert order.count("heartbeat") >= 3, order
+    assert order.index("heartbeat") < order.index("text")
+    assert order[-1] == "done"

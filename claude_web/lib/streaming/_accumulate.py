@@ -82,6 +82,8 @@ class MessageAccumulator:
         kind = event.type
         message = self._message
         if message is None:
+            if kind == "ping":  # only seen when a web view asked for pings
+                return
             if kind != "message_start":
                 raise RuntimeError(f'Unexpected event order, got {kind} before "message_start"')
             self._message = event.message.model_copy(deep=True)
