@@ -31,6 +31,7 @@ from ._constants import (
     NONSTREAMING_TOKENS_PER_HOUR,
 )
 from ._logs import logger, redact_headers
+from ._streaming import upstream_request_id
 from ._types import NOT_GIVEN, NotGiven, Omit
 from ._version import __version__
 from .usage import ModelPrice, UsageRecorder, UsageTracker
@@ -395,21 +396,22 @@ class BaseClient:
 
     @staticmethod
     def _finish_usage_ok(tracker: UsageTracker | None, result: Any, response: httpx.Response) -> None:
-        if tracker is None:
+        if tracker is None or tracker.done:
             return
         usage = getattr(result, "usage", None)
         if usage is not None:
             tracker.set_usage(usage, model=getattr(result, "model", None))
         elif isinstance(getattr(result, "input_tokens", None), int):  # count_tokens
             pass
-        tracker.finish("ok", request_id=response.headers.get("request-id"))
+        tracker.finish("ok", request_id=upstream_request_id(response.headers))
 
     @staticmethod
     def _finish_usage_error(tracker: UsageTracker | None, error: BaseException) -> None:
         if tracker is None:
             return
-        request_id = getattr(error, "request_id", None)
-        tracker.finish("error", error=error, request_id=request_id if isinstance(request_id, str) else None)
+        response = getattr(error, "response", None)
+        request_id = upstream_request_id(response.headers) if isinstance(response, httpx.Response) else None
+        tracker.finish("error", error=error, request_id=request_id)
 
     # -- the non-streaming guard ------------------------------------------------------------------------------
     def _calculate_nonstreaming_timeout(self, max_tokens: int, max_nonstreaming_tokens: int | None) -> httpx.Timeout:
@@ -438,6 +440,30 @@ def _json_validator(model: type[pydantic.BaseModel]) -> Any:
         model.model_rebuild(force=True)  # our models defer building their schema until first use
         validate = _JSON_VALIDATORS[model] = model.__pydantic_validator__.validate_json
     return validate
+
+
+def _finish_usage_unparsed(tracker: UsageTracker | None, response: httpx.Response, *, stream: bool,
+                           complete: bool = True) -> None:
+    """End the usage record of a call handed over unparsed (``with_raw_response`` / ``with_streaming_response``):
+    tokens from the JSON body when it was read, else none known; ``aborted`` if a body was left unread."""
+    if tracker is None or tracker.done:
+        return
+    request_id = upstream_request_id(response.headers)
+    try:
+        body = response.content
+    except httpx.ResponseNotRead:
+        body = None
+    if body is not None and not stream and complete:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("usage"), dict):
+            model = data.get("model")
+            tracker.set_usage(data["usage"], model=model if isinstance(model, str) else None)
+        tracker.finish("ok", request_id=request_id)
+        return
+    tracker.finish("ok" if complete else "aborted", request_id=request_id)
 
 
 def _end_interrupted(tracker: UsageTracker | None, exc: BaseException) -> None:
@@ -591,9 +617,13 @@ class SyncAPIClient(BaseClient):
 
         if mode == "stream":
             wrapped: StreamedAPIResponse[Any] = StreamedAPIResponse(response, parse, retries_taken=retries_taken)
+            wrapped._on_close = lambda: _finish_usage_unparsed(tracker, response, stream=stream,
+                                                                complete=wrapped._exhausted)
             return wrapped
         if mode == "raw":
             raw: APIResponse[Any] = APIResponse(response, parse, retries_taken=retries_taken)
+            if not stream:  # the body is here: the call's usage record need not wait for parse()
+                _finish_usage_unparsed(tracker, response, stream=False)
             return raw
         return parse()
 
@@ -730,9 +760,13 @@ class AsyncAPIClient(BaseClient):
 
         if mode == "stream":
             wrapped: AsyncStreamedAPIResponse[Any] = AsyncStreamedAPIResponse(response, parse, retries_taken=retries_taken)
+            wrapped._on_close = lambda: _finish_usage_unparsed(tracker, response, stream=stream,
+                                                                complete=wrapped._exhausted)
             return wrapped
         if mode == "raw":
             raw: AsyncAPIResponse[Any] = AsyncAPIResponse(response, parse, retries_taken=retries_taken)
+            if not stream:
+                _finish_usage_unparsed(tracker, response, stream=False)
             return raw
         return parse()
 

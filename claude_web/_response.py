@@ -41,6 +41,8 @@ class _ResponseInfo:
         self._parse_fn = parse
         self._parsed: Any = _UNPARSED
         self.retries_taken = retries_taken
+        self._on_close: Callable[[], None] | None = None  # ends the call's usage record if parse() never did
+        self._exhausted = False  # the whole body was read (by read() or a finished iter_*)
 
     @property
     def headers(self) -> httpx.Headers:
@@ -123,7 +125,9 @@ class StreamedAPIResponse(_ResponseInfo, Generic[_R]):
     """An open response: read it with ``iter_bytes/iter_text/iter_lines`` or ``read/text/json/parse``."""
 
     def read(self) -> bytes:
-        return self.http_response.read()
+        content = self.http_response.read()
+        self._exhausted = True
+        return content
 
     def text(self) -> str:
         self.read()
@@ -142,20 +146,27 @@ class StreamedAPIResponse(_ResponseInfo, Generic[_R]):
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         yield from self.http_response.iter_bytes(chunk_size)
+        self._exhausted = True
 
     def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
         yield from self.http_response.iter_text(chunk_size)
+        self._exhausted = True
 
     def iter_lines(self) -> Iterator[str]:
         yield from self.http_response.iter_lines()
+        self._exhausted = True
 
     def close(self) -> None:
         self.http_response.close()
+        if self._on_close is not None:
+            self._on_close()
 
 
 class AsyncStreamedAPIResponse(_ResponseInfo, Generic[_R]):
     async def read(self) -> bytes:
-        return await self.http_response.aread()
+        content = await self.http_response.aread()
+        self._exhausted = True
+        return content
 
     async def text(self) -> str:
         await self.read()
@@ -174,17 +185,22 @@ class AsyncStreamedAPIResponse(_ResponseInfo, Generic[_R]):
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         async for chunk in self.http_response.aiter_bytes(chunk_size):
             yield chunk
+        self._exhausted = True
 
     async def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
         async for chunk in self.http_response.aiter_text(chunk_size):
             yield chunk
+        self._exhausted = True
 
     async def iter_lines(self) -> AsyncIterator[str]:
         async for line in self.http_response.aiter_lines():
             yield line
+        self._exhausted = True
 
     async def close(self) -> None:
         await self.http_response.aclose()
+        if self._on_close is not None:
+            self._on_close()
 
 
 def _is_stream_parse(wrapper: _ResponseInfo) -> bool:

@@ -39,6 +39,12 @@ __all__ = ["AsyncStream", "Stream"]
 
 _PING = PingEvent(type="ping")
 
+
+def upstream_request_id(headers: httpx.Headers) -> str | None:
+    """The request id the platform sent: Anthropic's ``request-id`` or AWS's ``x-amzn-requestid`` (Bedrock)."""
+    value: str | None = headers.get("request-id") or headers.get("x-amzn-requestid")
+    return value
+
 _T = TypeVar("_T")
 
 MESSAGE_EVENTS = frozenset(
@@ -74,6 +80,10 @@ class _StreamCore:
         value: str | None = self.response.headers.get("request-id")
         return value
 
+    def _record_request_id(self) -> str | None:
+        """The upstream request id for usage records: ``request-id``, or Bedrock's ``x-amzn-requestid``."""
+        return upstream_request_id(self.response.headers)
+
     def _track(self, usage: UsageTracker, name: str | None, event: Any) -> None:
         if name == "content_block_delta":
             usage.first_token()
@@ -85,7 +95,7 @@ class _StreamCore:
                 usage.set_usage(event.usage)
         elif name == "message_stop":
             self._saw_stop = True
-            usage.finish("ok", request_id=self.request_id)
+            usage.finish("ok", request_id=self._record_request_id())
 
     def _malformed(self, sse: ServerSentEvent, exc: Exception) -> APIError:
         data = sse.data if len(sse.data) <= 200 else sse.data[:200] + "..."
@@ -133,11 +143,11 @@ class _StreamCore:
         if usage is None or usage.done:
             return
         if error is not None:
-            usage.finish("error", error=error, request_id=self.request_id)
+            usage.finish("error", error=error, request_id=self._record_request_id())
         elif self._saw_stop:
-            usage.finish("ok", request_id=self.request_id)
+            usage.finish("ok", request_id=self._record_request_id())
         else:
-            usage.finish("aborted", request_id=self.request_id)
+            usage.finish("aborted", request_id=self._record_request_id())
 
 
 class Stream(_StreamCore, Generic[_T]):

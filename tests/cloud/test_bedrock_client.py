@@ -382,3 +382,21 @@ def test_debug_log_redacts_signing_secrets(fake: FakeClaude, caplog: pytest.LogC
     assert "AWS4-HMAC-SHA256" not in caplog.text
     assert "session-token-SECRET" not in caplog.text
     assert "<redacted>" in caplog.text
+
+
+def test_usage_records_carry_the_aws_request_id(fake: FakeClaude, bedrock: FakeBedrock) -> None:
+    records: list[UsageRecord] = []
+    c = client(bedrock, usage_recorder=records.append)
+    fake.queue(text("counted"))
+    raw = c.messages.with_raw_response.create(model=MODEL_BEDROCK, max_tokens=16, messages=USER)
+    fake.queue(text("streamed", chunks=2))
+    with c.messages.stream(model=MODEL_BEDROCK, max_tokens=16, messages=USER) as stream:
+        stream.until_done()
+        stream_id = stream.response.headers["x-amzn-requestid"]
+    fake.queue(error(400))
+    with pytest.raises(claude_web.BadRequestError):
+        c.messages.create(model=MODEL_BEDROCK, max_tokens=16, messages=USER)
+    assert [r.status for r in records] == ["ok", "ok", "error"]
+    assert records[0].request_id == raw.headers["x-amzn-requestid"]
+    assert records[1].request_id == stream_id
+    assert records[2].request_id  # AWS ids on errors too

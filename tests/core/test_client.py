@@ -283,3 +283,31 @@ async def test_async_client(fake_claude: FakeClaude) -> None:
         count = await client.messages.count_tokens(model="m", messages=USER)
         assert count.input_tokens > 0
     assert client.is_closed()
+
+
+def test_raw_and_streaming_responses_record_usage_once_even_unparsed(fake_claude: FakeClaude) -> None:
+    records: list = []
+    client = Anthropic(api_key=KEY, base_url=fake_claude.base_url, usage_recorder=records.append)
+    raw = client.messages.with_raw_response.create(model="claude-haiku-4-5", max_tokens=5, messages=USER)
+    assert len(records) == 1 and records[0].status == "ok"
+    assert records[0].output_tokens == raw.parse().usage.output_tokens > 0  # parse() adds no second record
+    assert len(records) == 1
+    with client.messages.with_streaming_response.create(model="claude-haiku-4-5", max_tokens=5, messages=USER) as r:
+        body = r.json()
+    assert len(records) == 2 and records[1].status == "ok"
+    assert records[1].input_tokens == body["usage"]["input_tokens"] > 0
+    with client.messages.with_streaming_response.create(model="claude-haiku-4-5", max_tokens=5, messages=USER,
+                                                        stream=True) as r:
+        lines = list(r.iter_lines())
+    assert "event: message_stop" in lines
+    assert len(records) == 3 and records[2].status == "ok"
+    fake_claude.queue(text("x " * 200, chunks=200, event_delay=0.005))
+    with client.messages.with_streaming_response.create(model="claude-haiku-4-5", max_tokens=5, messages=USER,
+                                                        stream=True) as r:
+        next(iter(r.iter_lines()))
+    assert len(records) == 4 and records[3].status == "aborted"
+    with client.messages.with_streaming_response.create(model="claude-haiku-4-5", max_tokens=5, messages=USER,
+                                                        stream=True) as r:
+        stream = r.parse()
+        assert [e.type for e in stream][-1] == "message_stop"
+    assert len(records) == 5 and records[4].status == "ok" and records[4].output_tokens > 0
