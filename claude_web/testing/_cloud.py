@@ -23,7 +23,6 @@ import datetime
 import hmac
 import json
 import re
-import socket
 import threading
 import time
 import uuid
@@ -39,7 +38,7 @@ import httpx
 from .._sse import ServerSentEvent, SSEDecoder
 from ..lib.bedrock._eventstream import encode_message
 from ._app import RecordedRequest
-from ._server import FakeClaude
+from ._server import FakeClaude, TrackedConnections
 
 __all__ = ["FakeBedrock", "FakeVertex"]
 
@@ -123,36 +122,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-class _HTTPServer(ThreadingHTTPServer):
+class _HTTPServer(TrackedConnections, ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], owner: _CloudServer) -> None:
         self.owner = owner
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
+        self.init_tracking()
         super().__init__(address, _Handler)
-
-    def track(self, sock: socket.socket, opened: bool) -> None:
-        with self._open_lock:
-            if opened:
-                self._open.add(sock)
-            else:
-                self._open.discard(sock)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            socks = list(self._open)
-            self._open.clear()
-        for sock in socks:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients going away is normal for a fake server
 
 
 class _CloudServer:

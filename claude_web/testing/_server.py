@@ -211,17 +211,16 @@ class _Handler(socketserver.BaseRequestHandler):
         return keep_alive
 
 
-class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = False
-    request_queue_size = 1024
+class TrackedConnections:
+    """Mixin for the fakes' threaded servers: remembers open client sockets so ``stop()`` can cut them, and stays
+    quiet when a client goes away (normal for a fake server)."""
 
-    def __init__(self, address: tuple[str, int], app: FakeApp) -> None:
-        self.app = app
-        self._open: set[socket.socket] = set()
+    _open: set[socket.socket]
+    _open_lock: threading.Lock
+
+    def init_tracking(self) -> None:
+        self._open = set()
         self._open_lock = threading.Lock()
-        super().__init__(address, _Handler)
 
     def track(self, sock: socket.socket, opened: bool) -> None:
         with self._open_lock:
@@ -241,7 +240,19 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
                 pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # quiet: clients going away is normal for a fake server
+        pass
+
+
+class _Server(TrackedConnections, socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+    request_queue_size = 1024
+
+    def __init__(self, address: tuple[str, int], app: FakeApp) -> None:
+        self.app = app
+        self.init_tracking()
+        super().__init__(address, _Handler)
 
 
 # -- httpx transports --------------------------------------------------------------------------------------------
