@@ -28,6 +28,7 @@ from ._exceptions import (
     APITimeoutError,
     status_error_class,
 )
+from ._results import upstream_request_id
 from ._sse import ServerSentEvent, SSEDecoder
 from .types._events import PingEvent
 from .types._parsing import event_validators
@@ -39,24 +40,7 @@ __all__ = ["AsyncStream", "Stream"]
 
 _PING = PingEvent(type="ping")
 
-
-def upstream_request_id(headers: httpx.Headers) -> str | None:
-    """The request id the platform sent: Anthropic's ``request-id`` or AWS's ``x-amzn-requestid`` (Bedrock)."""
-    value: str | None = headers.get("request-id") or headers.get("x-amzn-requestid")
-    return value
-
 _T = TypeVar("_T")
-
-MESSAGE_EVENTS = frozenset(
-    {
-        "message_start",
-        "message_delta",
-        "message_stop",
-        "content_block_start",
-        "content_block_delta",
-        "content_block_stop",
-    }
-)
 
 
 class _StreamCore:
