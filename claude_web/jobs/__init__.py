@@ -1,0 +1,60 @@
+"""Background jobs for long Claude calls: the framework-free service behind the Django views and Flask blueprint.
+
+A *job* is one long call run away from the web request: ``create`` (a non-streaming ``messages.create``),
+``stream`` (``messages.stream``, every event published to the relay as it arrives) or ``batch`` (a Message
+Batch, polled until it ends). A view calls :class:`JobService`:
+
+>>> service = JobService.from_config(JobsConfig())         # no Redis URL: in-process threads + memory relay
+>>> job = service.start("stream", {"model": "claude-haiku-4-5", "max_tokens": 512,
+...                                "messages": [{"role": "user", "content": "Hi"}]}, owner="user:42")
+>>> for frame in service.sse(job.id, "user:42", last_event_id=None):  # an SSE body, resumable
+...     ...
+
+With ``JobsConfig(redis_url=...)`` jobs go to Celery workers (see :mod:`claude_web.celery`) and events travel
+through Redis Streams (:mod:`claude_web.relay`). A job belongs to the ``owner`` that started it: every other
+owner gets :class:`JobNotFound`, exactly as for an id that does not exist. Job ids come from
+:func:`secrets.token_urlsafe`.
+
+Worker side, :class:`JobRunner` runs one attempt of a job: one client per process and alias (from
+:class:`ClientRegistry`), ``max_retries=0`` on the upstream client so that retries happen at the job level
+(honouring ``retry-after``, without holding a worker), and exactly one usage record per upstream call: every
+record passes an idempotency claim keyed by job id, attempt and call number, and a call lost with its worker
+(``kill -9``) is recorded as ``aborted`` by the next attempt.
+"""
+
+from ._config import ClientRegistry, JobsConfig, RetryPolicy, import_string, is_retryable, retry_delay
+from ._model import (
+    JOB_KINDS,
+    JobNotFound,
+    JobRequestError,
+    RetryJob,
+    Signal,
+    batch_completed,
+    job_finished,
+    validate_params,
+)
+from ._runner import JobRunner
+from ._service import Executor, Job, JobService, ThreadExecutor, sse_frame
+
+__all__ = [
+    "JOB_KINDS",
+    "ClientRegistry",
+    "Executor",
+    "Job",
+    "JobNotFound",
+    "JobRequestError",
+    "JobRunner",
+    "JobService",
+    "JobsConfig",
+    "RetryJob",
+    "RetryPolicy",
+    "Signal",
+    "ThreadExecutor",
+    "batch_completed",
+    "import_string",
+    "is_retryable",
+    "job_finished",
+    "retry_delay",
+    "sse_frame",
+    "validate_params",
+]
