@@ -16,7 +16,6 @@ import os
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import replace
-from functools import cached_property
 from typing import Any
 
 import anyio.to_thread
@@ -26,13 +25,11 @@ from ..._base_client import AsyncAPIClient, FinalRequestOptions, SyncAPIClient
 from ..._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ..._exceptions import AnthropicError, APIStatusError
 from ..._logs import logger, redact_headers, setup_logging
-from ..._resource import ResourceWithRawResponse, ResourceWithStreamingResponse
 from ..._types import NOT_GIVEN, NotGiven, Omit
-from ...resources import AsyncMessages, Messages
 from ...usage import ModelPrice, UsageRecorder
 from ._auth import AwsAuth, infer_region, require_boto3
 from ._eventstream import EventStreamDecoder
-from ._platform import PlatformView, merge_copy_options, remap_status_error
+from ._platform import AsyncPlatformResources, SyncPlatformResources, merge_copy_options, remap_status_error
 
 __all__ = ["AnthropicBedrock", "AsyncAnthropicBedrock"]
 
@@ -190,7 +187,7 @@ class _BedrockOptions:
                 f"api_key={'<redacted>' if self.api_key else None}>")
 
 
-class AnthropicBedrock(_BedrockOptions, SyncAPIClient):
+class AnthropicBedrock(_BedrockOptions, SyncPlatformResources, SyncAPIClient):
     """The synchronous Bedrock client; the rest of the API is the same as :class:`~claude_web.Anthropic`.
 
     Credentials: ``aws_access_key``/``aws_secret_key``/``aws_session_token``, ``aws_profile``, or whatever boto3
@@ -229,18 +226,6 @@ class AnthropicBedrock(_BedrockOptions, SyncAPIClient):
             **resolved, max_retries=max_retries, custom_headers=default_headers, custom_query=default_query,
             http_client=http_client, usage_recorder=usage_recorder, usage_context=usage_context, pricing=pricing,
         )
-
-    @cached_property
-    def messages(self) -> Messages:
-        return Messages(self)
-
-    @cached_property
-    def with_raw_response(self) -> PlatformView:
-        return PlatformView(self, ResourceWithRawResponse)
-
-    @cached_property
-    def with_streaming_response(self) -> PlatformView:
-        return PlatformView(self, ResourceWithStreamingResponse)
 
     def request(self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False,
                 stream_cls: Any = None) -> Any:
@@ -284,7 +269,7 @@ class AnthropicBedrock(_BedrockOptions, SyncAPIClient):
     with_options = copy
 
 
-class AsyncAnthropicBedrock(_BedrockOptions, AsyncAPIClient):
+class AsyncAnthropicBedrock(_BedrockOptions, AsyncPlatformResources, AsyncAPIClient):
     """The asyncio Bedrock client (see :class:`AnthropicBedrock`). Credential lookups and signing run in a worker
     thread, so a slow credential provider (SSO, instance metadata) never blocks the event loop."""
 
@@ -317,18 +302,6 @@ class AsyncAnthropicBedrock(_BedrockOptions, AsyncAPIClient):
             **resolved, max_retries=max_retries, custom_headers=default_headers, custom_query=default_query,
             http_client=http_client, usage_recorder=usage_recorder, usage_context=usage_context, pricing=pricing,
         )
-
-    @cached_property
-    def messages(self) -> AsyncMessages:
-        return AsyncMessages(self)
-
-    @cached_property
-    def with_raw_response(self) -> PlatformView:
-        return PlatformView(self, ResourceWithRawResponse)
-
-    @cached_property
-    def with_streaming_response(self) -> PlatformView:
-        return PlatformView(self, ResourceWithStreamingResponse)
 
     async def _aprepare_request(self, request: httpx.Request) -> None:
         if self.api_key is not None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from ..._exceptions import (
 )
 from ..._resource import ResourceWithRawResponse, ResourceWithStreamingResponse
 from ..._types import NotGiven
+from ...resources.messages import AsyncMessages, Messages
 
 __all__ = [
     "DeadlineExceededStatusError",
@@ -128,3 +130,35 @@ def merge_copy_options(
         "usage_context": {**client._usage_context, **(usage_context or {})},
         "pricing": client._pricing,
     }
+
+
+class SyncPlatformResources:
+    """``messages`` and the raw/streaming response views every sync platform client has."""
+
+    @cached_property
+    def messages(self) -> Messages:
+        return Messages(self)  # type: ignore[arg-type]
+
+    @cached_property
+    def with_raw_response(self) -> PlatformView:
+        return PlatformView(self, ResourceWithRawResponse)
+
+    @cached_property
+    def with_streaming_response(self) -> PlatformView:
+        return PlatformView(self, ResourceWithStreamingResponse)
+
+
+class AsyncPlatformResources:
+    """The async twin of :class:`SyncPlatformResources`."""
+
+    @cached_property
+    def messages(self) -> AsyncMessages:
+        return AsyncMessages(self)  # type: ignore[arg-type]
+
+    @cached_property
+    def with_raw_response(self) -> PlatformView:
+        return PlatformView(self, ResourceWithRawResponse)
+
+    @cached_property
+    def with_streaming_response(self) -> PlatformView:
+        return PlatformView(self, ResourceWithStreamingResponse)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import replace
-from functools import cached_property
 from typing import Any
 
 import anyio.to_thread
@@ -25,11 +24,9 @@ from ..._base_client import AsyncAPIClient, FinalRequestOptions, SyncAPIClient
 from ..._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ..._exceptions import AnthropicError, APIStatusError
 from ..._logs import setup_logging
-from ..._resource import ResourceWithRawResponse, ResourceWithStreamingResponse
 from ..._types import NOT_GIVEN, NotGiven
-from ...resources import AsyncMessages, Messages
 from ...usage import ModelPrice, UsageRecorder
-from ..bedrock._platform import PlatformView, merge_copy_options, remap_status_error
+from ..bedrock._platform import AsyncPlatformResources, SyncPlatformResources, merge_copy_options, remap_status_error
 from ._auth import GoogleAuth, require_google_auth
 
 __all__ = ["AnthropicVertex", "AsyncAnthropicVertex", "VertexConfigError"]
@@ -176,7 +173,7 @@ class _VertexOptions:
                 f"project_id={self.project_id!r}>")
 
 
-class AnthropicVertex(_VertexOptions, SyncAPIClient):
+class AnthropicVertex(_VertexOptions, SyncPlatformResources, SyncAPIClient):
     """The synchronous Vertex AI client; the rest of the API is the same as :class:`~claude_web.Anthropic`.
 
     ``region`` (or ``CLOUD_ML_REGION``) is required; ``project_id`` (or ``ANTHROPIC_VERTEX_PROJECT_ID``, or the
@@ -210,18 +207,6 @@ class AnthropicVertex(_VertexOptions, SyncAPIClient):
             **resolved, max_retries=max_retries, custom_headers=default_headers, custom_query=default_query,
             http_client=http_client, usage_recorder=usage_recorder, usage_context=usage_context, pricing=pricing,
         )
-
-    @cached_property
-    def messages(self) -> Messages:
-        return Messages(self)
-
-    @cached_property
-    def with_raw_response(self) -> PlatformView:
-        return PlatformView(self, ResourceWithRawResponse)
-
-    @cached_property
-    def with_streaming_response(self) -> PlatformView:
-        return PlatformView(self, ResourceWithStreamingResponse)
 
     def request(self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False,
                 stream_cls: Any = None) -> Any:
@@ -261,7 +246,7 @@ class AnthropicVertex(_VertexOptions, SyncAPIClient):
     with_options = copy
 
 
-class AsyncAnthropicVertex(_VertexOptions, AsyncAPIClient):
+class AsyncAnthropicVertex(_VertexOptions, AsyncPlatformResources, AsyncAPIClient):
     """The asyncio Vertex AI client (see :class:`AnthropicVertex`). Loading and refreshing google-auth
     credentials runs in a worker thread, so the event loop is never blocked by it."""
 
@@ -290,18 +275,6 @@ class AsyncAnthropicVertex(_VertexOptions, AsyncAPIClient):
             **resolved, max_retries=max_retries, custom_headers=default_headers, custom_query=default_query,
             http_client=http_client, usage_recorder=usage_recorder, usage_context=usage_context, pricing=pricing,
         )
-
-    @cached_property
-    def messages(self) -> AsyncMessages:
-        return AsyncMessages(self)
-
-    @cached_property
-    def with_raw_response(self) -> PlatformView:
-        return PlatformView(self, ResourceWithRawResponse)
-
-    @cached_property
-    def with_streaming_response(self) -> PlatformView:
-        return PlatformView(self, ResourceWithStreamingResponse)
 
     async def _aprepare_request(self, request: httpx.Request) -> None:
         if request.headers.get("authorization"):
