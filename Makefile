@@ -9,8 +9,11 @@ install:
 demo: install
 	$(PY) example_project/run_demo.py $(DEMO_ARGS)
 
+SRC := claude_web claude_web_django claude_web_flask tests bench example_project
+
 lint: install
-	$(PY) -m ruff check claude_web claude_web_django claude_web_flask tests bench example_project
+	$(PY) -m ruff check $(SRC)
+	$(PY) -m ruff format --check $(SRC)
 
 typecheck: install
 	$(PY) -m mypy --strict claude_web

@@ -19,11 +19,17 @@ if not settings.configured:
         INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "claude_web_django"],
         MIDDLEWARE=["claude_web_django.middleware.ClaudeMiddleware"],
         ROOT_URLCONF="claude_web_django.urls",
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["BENCH_DB"],
-                               "OPTIONS": {"timeout": 30}}},
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": os.environ["BENCH_DB"],
+                "OPTIONS": {"timeout": 30},
+            }
+        },
         CLAUDE_WEB={
-            "CLIENTS": {"default": {"BACKEND": "fake", "OPTIONS": {"base_url": os.environ["BENCH_FAKE_URL"],
-                                                                    "max_retries": 0}}},
+            "CLIENTS": {
+                "default": {"BACKEND": "fake", "OPTIONS": {"base_url": os.environ["BENCH_FAKE_URL"], "max_retries": 0}}
+            },
             "CHAT": {"LOGIN_REQUIRED": False, "MODELS": ["claude-haiku-4-5"], "DEFAULT_MODEL": "claude-haiku-4-5"},
             "STREAMING": {"HEARTBEAT": 15.0},
         },

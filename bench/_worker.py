@@ -112,14 +112,18 @@ async def _concurrent(lib: str, base_url: str, streams: int) -> dict[str, Any]:
     if lib == "floor":
         import httpx
 
-        http = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(600, connect=5.0),
-                                 limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
+        http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(600, connect=5.0),
+            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+        )
 
         async def one() -> None:
             n = 0
             try:
-                async with http.stream("POST", "/v1/messages", json={**body, "stream": True},
-                                       headers=HEADERS) as response:
+                async with http.stream(
+                    "POST", "/v1/messages", json={**body, "stream": True}, headers=HEADERS
+                ) as response:
                     async for line in response.aiter_lines():
                         if line.startswith("data:"):
                             json.loads(line[5:])
@@ -143,8 +147,13 @@ async def _concurrent(lib: str, base_url: str, streams: int) -> dict[str, Any]:
     wall0 = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(streams)))
     wall = time.perf_counter() - wall0
-    return {"wall_s": wall, "errors": len(errors), "error_kinds": sorted(set(errors)), "completed": len(counts),
-            "events": sum(counts)}
+    return {
+        "wall_s": wall,
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
+        "completed": len(counts),
+        "events": sum(counts),
+    }
 
 
 def main() -> None:

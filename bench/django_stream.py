@@ -108,16 +108,42 @@ def main() -> None:
     server: subprocess.Popen[str] | None = None
     tmp = tempfile.mkdtemp(prefix="cw-bench-")
     try:
-        fake_url = line[line.index("http://"):].split()[0]
+        fake_url = line[line.index("http://") :].split()[0]
         fake = FakeClaude.connect(fake_url)
         db = str(Path(tmp) / "bench.sqlite3")
         denv = dict(env, BENCH_FAKE_URL=fake_url, BENCH_DB=db, DJANGO_SETTINGS_MODULE="")
-        subprocess.run([sys.executable, "-c", "import _django_app; from django.core.management import call_command;"
-                        " call_command('migrate', verbosity=0)"], env=denv, cwd=ROOT / "bench", check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import _django_app; from django.core.management import call_command;"
+                " call_command('migrate', verbosity=0)",
+            ],
+            env=denv,
+            cwd=ROOT / "bench",
+            check=True,
+        )
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "_django_app:application", "--port", str(port),
-                                   "--log-level", "warning", "--no-access-log", "--app-dir", str(ROOT / "bench"),
-                                   "--backlog", "2048"], env=denv, cwd=ROOT, text=True)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "_django_app:application",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--app-dir",
+                str(ROOT / "bench"),
+                "--backlog",
+                "2048",
+            ],
+            env=denv,
+            cwd=ROOT,
+            text=True,
+        )
         _wait_port(port)
         view = f"http://127.0.0.1:{port}/achat/"
         reply = text(" ".join(f"w{i}" for i in range(args.events)), chunks=args.events, event_delay=args.delay)
@@ -133,8 +159,9 @@ def main() -> None:
             first_byte: list[float] = []
             for _ in range(5):
                 fake.queue(reply)
-                d_sent, d_first, direct = arrivals(http, "POST", f"{fake_url}/v1/messages",
-                                                   json={**BODY, "stream": True}, headers=HEADERS)
+                d_sent, d_first, direct = arrivals(
+                    http, "POST", f"{fake_url}/v1/messages", json={**BODY, "stream": True}, headers=HEADERS
+                )
                 d_up = fake.last_request.received_at
                 fake.queue(reply)
                 v_sent, v_first, via = arrivals(http, "POST", view, json={"messages": BODY["messages"]})
@@ -149,14 +176,18 @@ def main() -> None:
         p50 = statistics.median(diffs)
         p95 = diffs[int(len(diffs) * 0.95)]
         print(f"events per stream: {args.events}, paced {args.delay * 1000:.1f} ms; 5 runs")
-        print(f"added latency per event through the Django view: p50 {p50:.2f} ms, p95 {p95:.2f} ms "
-              "(target p50 <= 1 ms)")
-        print(f"added time to first byte: median {statistics.median(first_byte):.2f} ms (target <= 5 ms); "
-              f"added time to first token: median {statistics.median(first_token):.2f} ms")
+        print(
+            f"added latency per event through the Django view: p50 {p50:.2f} ms, p95 {p95:.2f} ms (target p50 <= 1 ms)"
+        )
+        print(
+            f"added time to first byte: median {statistics.median(first_byte):.2f} ms (target <= 5 ms); "
+            f"added time to first token: median {statistics.median(first_token):.2f} ms"
+        )
 
         fake.clear()
-        fake.queue(*(text(" ".join(f"t{i}" for i in range(50)), chunks=50, event_delay=0.02)
-                     for _ in range(args.concurrent)))
+        fake.queue(
+            *(text(" ".join(f"t{i}" for i in range(50)), chunks=50, event_delay=0.02) for _ in range(args.concurrent))
+        )
         errors: list[str] = []
 
         async def crowd() -> float:
@@ -167,8 +198,10 @@ def main() -> None:
                 return time.perf_counter() - t0
 
         wall = asyncio.run(crowd())
-        print(f"{args.concurrent} concurrent streams on one uvicorn process: {len(errors)} errors "
-              f"({sorted(set(errors))[:3]}), wall {wall:.1f} s, server peak RSS {peak_rss_mb(server.pid):.0f} MB")
+        print(
+            f"{args.concurrent} concurrent streams on one uvicorn process: {len(errors)} errors "
+            f"({sorted(set(errors))[:3]}), wall {wall:.1f} s, server peak RSS {peak_rss_mb(server.pid):.0f} MB"
+        )
     finally:
         for proc in (server, fake_proc):
             if proc is not None:

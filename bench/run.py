@@ -37,14 +37,17 @@ from claude_web.testing import text, tool_use  # noqa: E402
 def start_fake() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "claude_web.testing", "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if "http://" not in line:
         proc.kill()
         raise RuntimeError(f"FakeClaude did not start: {line!r}")
-    return proc, line[line.index("http://"):].split()[0]
+    return proc, line[line.index("http://") :].split()[0]
 
 
 def queue(base_url: str, *replies: Any) -> None:
@@ -64,12 +67,14 @@ def latest_python(enabled: bool) -> tuple[str | None, str]:
         made = subprocess.run([sys.executable, "-m", "venv", str(LATEST_VENV)], capture_output=True, text=True)
         if made.returncode != 0:
             return None, f"venv failed: {made.stderr.strip()[:200]}"
-        inst = subprocess.run([str(py), "-m", "pip", "install", "-q", "--upgrade", "anthropic", "httpx"],
-                              capture_output=True, text=True)
+        inst = subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", "--upgrade", "anthropic", "httpx"], capture_output=True, text=True
+        )
         if inst.returncode != 0:
             return None, f"not installable here: {inst.stderr.strip().splitlines()[-1][:200]}"
-    ver = subprocess.run([str(py), "-c", "import anthropic; print(anthropic.__version__)"], capture_output=True,
-                         text=True)
+    ver = subprocess.run(
+        [str(py), "-c", "import anthropic; print(anthropic.__version__)"], capture_output=True, text=True
+    )
     if ver.returncode != 0:
         return None, f"import failed: {ver.stderr.strip()[-200:]}"
     return str(py), ver.stdout.strip()
@@ -77,8 +82,9 @@ def latest_python(enabled: bool) -> tuple[str | None, str]:
 
 def run_worker(python: str, lib: str, scenario: str, base_url: str, n: int) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(ROOT) if lib in ("claude_web", "floor") else "")
-    out = subprocess.run([python, WORKER, lib, scenario, base_url, str(n)], capture_output=True, text=True,
-                         env=env, timeout=900)
+    out = subprocess.run(
+        [python, WORKER, lib, scenario, base_url, str(n)], capture_output=True, text=True, env=env, timeout=900
+    )
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -91,7 +97,9 @@ def import_time(python: str, module: str, lib: str) -> float:
     for _ in range(5):
         out = subprocess.run(
             [python, "-c", f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"],
-            capture_output=True, text=True, env=env,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         times.append(float(out.stdout.strip()))
     return statistics.median(times)
@@ -135,7 +143,9 @@ def main() -> None:
                 for chunks in (1000, 5000, 10_000):
                     reset(base_url)
                     payload = {"items": [{"i": i, "v": "abcdefgh"} for i in range(chunks)]}
-                    queue(base_url, tool_use("save", {"w": [1, 2]}, chunks=10), tool_use("save", payload, chunks=chunks))
+                    queue(
+                        base_url, tool_use("save", {"w": [1, 2]}, chunks=10), tool_use("save", payload, chunks=chunks)
+                    )
                     results[name][f"tool_{chunks}"] = run_worker(py, lib, "tool_final", base_url, 0)
             reset(base_url)
             queue(base_url, *(text("y" * 500, chunks=500) for _ in range(100)))
@@ -178,19 +188,31 @@ def print_table(results: dict[str, Any], names: list[str]) -> None:
     ours, official, floor = results.get(names[0], {}), results.get(names[1], {}), results.get(names[-1], {})
     try:
         print()
-        print(f"calls/s vs official: {ours['create']['calls_per_s'] / official['create']['calls_per_s']:.2f}x "
-              f"(target >= 1.5x)")
-        print(f"CPU/call vs floor: {ours['create']['cpu_ms_per_call'] / floor['create']['cpu_ms_per_call']:.2f}x "
-              f"(target <= 1.25x)")
-        print(f"stream=True vs floor: {ours['stream_events']['events_per_s_cpu'] / floor['stream_events']['events_per_s_cpu']:.2f}x "
-              f"(target >= 0.9x)")
-        print(f"text_stream vs official: {ours['text_stream']['events_per_s_cpu'] / official['text_stream']['events_per_s_cpu']:.2f}x "
-              f"(target >= 2.5x)")
+        print(
+            f"calls/s vs official: {ours['create']['calls_per_s'] / official['create']['calls_per_s']:.2f}x "
+            f"(target >= 1.5x)"
+        )
+        print(
+            f"CPU/call vs floor: {ours['create']['cpu_ms_per_call'] / floor['create']['cpu_ms_per_call']:.2f}x "
+            f"(target <= 1.25x)"
+        )
+        print(
+            f"stream=True vs floor: {ours['stream_events']['events_per_s_cpu'] / floor['stream_events']['events_per_s_cpu']:.2f}x "
+            f"(target >= 0.9x)"
+        )
+        print(
+            f"text_stream vs official: {ours['text_stream']['events_per_s_cpu'] / official['text_stream']['events_per_s_cpu']:.2f}x "
+            f"(target >= 2.5x)"
+        )
         t1, t10 = ours["tool_1000"]["wall_s"], ours["tool_10000"]["wall_s"]
-        print(f"tool 10k / (10 x 1k): {t10 / (10 * t1):.2f} (target <= 2); "
-              f"vs official 10k: {official['tool_10000']['wall_s'] / t10:.1f}x faster (target >= 10x)")
-        print(f"concurrent wall vs floor: {ours['concurrent']['wall_s'] / floor['concurrent']['wall_s']:.2f}x "
-              f"(target <= 1.5x), errors {ours['concurrent']['errors']}")
+        print(
+            f"tool 10k / (10 x 1k): {t10 / (10 * t1):.2f} (target <= 2); "
+            f"vs official 10k: {official['tool_10000']['wall_s'] / t10:.1f}x faster (target >= 10x)"
+        )
+        print(
+            f"concurrent wall vs floor: {ours['concurrent']['wall_s'] / floor['concurrent']['wall_s']:.2f}x "
+            f"(target <= 1.5x), errors {ours['concurrent']['errors']}"
+        )
     except (KeyError, TypeError, ZeroDivisionError) as exc:
         print(f"(ratios unavailable: {exc!r})")
 

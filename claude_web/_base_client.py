@@ -70,6 +70,7 @@ __all__ = [
 
 _T = TypeVar("_T")
 
+
 class BaseClient:
     """Options and the I/O-free half of every client."""
 
@@ -356,8 +357,15 @@ class SyncAPIClient(BaseClient):
             end_interrupted(tracker, exc)
             raise
 
-    def _request(self, cast_to: Any, options: FinalRequestOptions, mode: ResponseMode, stream: bool,
-                 stream_cls: Any, tracker: UsageTracker | None) -> Any:
+    def _request(
+        self,
+        cast_to: Any,
+        options: FinalRequestOptions,
+        mode: ResponseMode,
+        stream: bool,
+        stream_cls: Any,
+        tracker: UsageTracker | None,
+    ) -> Any:
         max_retries = self._max_retries_for(options)
         retries_taken = 0
         args = self._build_request_args(options)
@@ -419,8 +427,9 @@ class SyncAPIClient(BaseClient):
 
         if mode == "stream":
             wrapped: StreamedAPIResponse[Any] = StreamedAPIResponse(response, parse, retries_taken=retries_taken)
-            wrapped._on_close = lambda: finish_usage_unparsed(tracker, response, stream=stream,
-                                                                complete=wrapped._exhausted)
+            wrapped._on_close = lambda: finish_usage_unparsed(
+                tracker, response, stream=stream, complete=wrapped._exhausted
+            )
             return wrapped
         if mode == "raw":
             raw: APIResponse[Any] = APIResponse(response, parse, retries_taken=retries_taken)
@@ -430,18 +439,34 @@ class SyncAPIClient(BaseClient):
         return parse()
 
     # -- custom requests: client.get/post/put/patch/delete ----------------------------------------------------
-    def _custom(self, method: str, path: str, cast_to: Any, body: Any, options: Mapping[str, Any], stream: bool,
-                stream_cls: Any) -> Any:
+    def _custom(
+        self, method: str, path: str, cast_to: Any, body: Any, options: Mapping[str, Any], stream: bool, stream_cls: Any
+    ) -> Any:
         opts = FinalRequestOptions(method=method, url=path, json_data=body, **options_from_mapping(options))
         return self.request(cast_to, opts, stream=stream, stream_cls=stream_cls)
 
-    def get(self, path: str, *, cast_to: type[_T], options: Mapping[str, Any] | None = None, stream: bool = False,
-            stream_cls: Any = None) -> _T:
+    def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+    ) -> _T:
         """Send ``GET path`` with the client's auth, retries and headers; parse the answer as ``cast_to``."""
         return cast(_T, self._custom("get", path, cast_to, None, options or {}, stream, stream_cls))
 
-    def post(self, path: str, *, cast_to: type[_T], body: Any = None, options: Mapping[str, Any] | None = None,
-             stream: bool = False, stream_cls: Any = None) -> _T:
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Any = None,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+    ) -> _T:
         """Send ``POST path`` with a JSON ``body``; e.g. ``client.post("/v1/x", cast_to=object, body={...})``."""
         return cast(_T, self._custom("post", path, cast_to, body, options or {}, stream, stream_cls))
 
@@ -499,8 +524,15 @@ class AsyncAPIClient(BaseClient):
             end_interrupted(tracker, exc)
             raise
 
-    async def _request(self, cast_to: Any, options: FinalRequestOptions, mode: ResponseMode, stream: bool,
-                       stream_cls: Any, tracker: UsageTracker | None) -> Any:
+    async def _request(
+        self,
+        cast_to: Any,
+        options: FinalRequestOptions,
+        mode: ResponseMode,
+        stream: bool,
+        stream_cls: Any,
+        tracker: UsageTracker | None,
+    ) -> Any:
         max_retries = self._max_retries_for(options)
         retries_taken = 0
         args = self._build_request_args(options)
@@ -561,9 +593,12 @@ class AsyncAPIClient(BaseClient):
             return result
 
         if mode == "stream":
-            wrapped: AsyncStreamedAPIResponse[Any] = AsyncStreamedAPIResponse(response, parse, retries_taken=retries_taken)
-            wrapped._on_close = lambda: finish_usage_unparsed(tracker, response, stream=stream,
-                                                                complete=wrapped._exhausted)
+            wrapped: AsyncStreamedAPIResponse[Any] = AsyncStreamedAPIResponse(
+                response, parse, retries_taken=retries_taken
+            )
+            wrapped._on_close = lambda: finish_usage_unparsed(
+                tracker, response, stream=stream, complete=wrapped._exhausted
+            )
             return wrapped
         if mode == "raw":
             raw: AsyncAPIResponse[Any] = AsyncAPIResponse(response, parse, retries_taken=retries_taken)
@@ -572,29 +607,48 @@ class AsyncAPIClient(BaseClient):
             return raw
         return parse()
 
-    async def _custom(self, method: str, path: str, cast_to: Any, body: Any, options: Mapping[str, Any],
-                      stream: bool, stream_cls: Any) -> Any:
+    async def _custom(
+        self, method: str, path: str, cast_to: Any, body: Any, options: Mapping[str, Any], stream: bool, stream_cls: Any
+    ) -> Any:
         opts = FinalRequestOptions(method=method, url=path, json_data=body, **options_from_mapping(options))
         return await self.request(cast_to, opts, stream=stream, stream_cls=stream_cls)
 
-    async def get(self, path: str, *, cast_to: type[_T], options: Mapping[str, Any] | None = None,
-                  stream: bool = False, stream_cls: Any = None) -> _T:
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+    ) -> _T:
         """Send ``GET path`` with the client's auth, retries and headers; parse the answer as ``cast_to``."""
         return cast(_T, await self._custom("get", path, cast_to, None, options or {}, stream, stream_cls))
 
-    async def post(self, path: str, *, cast_to: type[_T], body: Any = None, options: Mapping[str, Any] | None = None,
-                   stream: bool = False, stream_cls: Any = None) -> _T:
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[_T],
+        body: Any = None,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        stream_cls: Any = None,
+    ) -> _T:
         """Send ``POST path`` with a JSON ``body``."""
         return cast(_T, await self._custom("post", path, cast_to, body, options or {}, stream, stream_cls))
 
-    async def put(self, path: str, *, cast_to: type[_T], body: Any = None,
-                  options: Mapping[str, Any] | None = None) -> _T:
+    async def put(
+        self, path: str, *, cast_to: type[_T], body: Any = None, options: Mapping[str, Any] | None = None
+    ) -> _T:
         return cast(_T, await self._custom("put", path, cast_to, body, options or {}, False, None))
 
-    async def patch(self, path: str, *, cast_to: type[_T], body: Any = None,
-                    options: Mapping[str, Any] | None = None) -> _T:
+    async def patch(
+        self, path: str, *, cast_to: type[_T], body: Any = None, options: Mapping[str, Any] | None = None
+    ) -> _T:
         return cast(_T, await self._custom("patch", path, cast_to, body, options or {}, False, None))
 
-    async def delete(self, path: str, *, cast_to: type[_T], body: Any = None,
-                     options: Mapping[str, Any] | None = None) -> _T:
+    async def delete(
+        self, path: str, *, cast_to: type[_T], body: Any = None, options: Mapping[str, Any] | None = None
+    ) -> _T:
         return cast(_T, await self._custom("delete", path, cast_to, body, options or {}, False, None))

@@ -207,10 +207,19 @@ class Anthropic(_AnthropicOptions, SyncAPIClient):
     ) -> Anthropic:
         """A new client with some options changed, sharing this one's connection pool (cheap)."""
         kwargs = self._copy_kwargs(
-            api_key=api_key, auth_token=auth_token, base_url=base_url, timeout=timeout, http_client=http_client,
-            max_retries=max_retries, default_headers=default_headers, set_default_headers=set_default_headers,
-            default_query=default_query, set_default_query=set_default_query, usage_recorder=usage_recorder,
-            usage_context=usage_context, extra=_extra_kwargs or {},
+            api_key=api_key,
+            auth_token=auth_token,
+            base_url=base_url,
+            timeout=timeout,
+            http_client=http_client,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            set_default_headers=set_default_headers,
+            default_query=default_query,
+            set_default_query=set_default_query,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
+            extra=_extra_kwargs or {},
         )
         return type(self)(**kwargs)
 
@@ -283,10 +292,19 @@ class AsyncAnthropic(_AnthropicOptions, AsyncAPIClient):
     ) -> AsyncAnthropic:
         """A new client with some options changed, sharing this one's connection pool (cheap)."""
         kwargs = self._copy_kwargs(
-            api_key=api_key, auth_token=auth_token, base_url=base_url, timeout=timeout, http_client=http_client,
-            max_retries=max_retries, default_headers=default_headers, set_default_headers=set_default_headers,
-            default_query=default_query, set_default_query=set_default_query, usage_recorder=usage_recorder,
-            usage_context=usage_context, extra=_extra_kwargs or {},
+            api_key=api_key,
+            auth_token=auth_token,
+            base_url=base_url,
+            timeout=timeout,
+            http_client=http_client,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            set_default_headers=set_default_headers,
+            default_query=default_query,
+            set_default_query=set_default_query,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
+            extra=_extra_kwargs or {},
         )
         return type(self)(**kwargs)
 

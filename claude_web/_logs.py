@@ -13,8 +13,9 @@ from collections.abc import Mapping
 logger = logging.getLogger("claude_web")
 httpx_logger = logging.getLogger("httpx")
 
-SENSITIVE_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie",
-                               "x-amz-security-token"})
+SENSITIVE_HEADERS = frozenset(
+    {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie", "x-amz-security-token"}
+)
 REDACTED = "<redacted>"
 
 _configured = False

@@ -95,6 +95,7 @@ def finish_usage_ok(tracker: UsageTracker | None, result: Any, response: httpx.R
         pass
     tracker.finish("ok", request_id=upstream_request_id(response.headers))
 
+
 def finish_usage_error(tracker: UsageTracker | None, error: BaseException) -> None:
     if tracker is None:
         return
@@ -115,8 +116,9 @@ def _json_validator(model: type[pydantic.BaseModel]) -> Any:
     return validate
 
 
-def finish_usage_unparsed(tracker: UsageTracker | None, response: httpx.Response, *, stream: bool,
-                           complete: bool = True) -> None:
+def finish_usage_unparsed(
+    tracker: UsageTracker | None, response: httpx.Response, *, stream: bool, complete: bool = True
+) -> None:
     """End the usage record of a call handed over unparsed (``with_raw_response`` / ``with_streaming_response``):
     tokens from the JSON body when it was read, else none known; ``aborted`` if a body was left unread."""
     if tracker is None or tracker.done:

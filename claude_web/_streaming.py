@@ -84,7 +84,9 @@ class _StreamCore:
     def _malformed(self, sse: ServerSentEvent, exc: Exception) -> APIError:
         data = sse.data if len(sse.data) <= 200 else sse.data[:200] + "..."
         return APIResponseValidationError(
-            self.response, sse.data, message=f"Malformed {sse.event!r} event in the stream ({exc.__class__.__name__}): {data!r}"
+            self.response,
+            sse.data,
+            message=f"Malformed {sse.event!r} event in the stream ({exc.__class__.__name__}): {data!r}",
         )
 
     def _stream_error(self, sse: ServerSentEvent) -> APIStatusError:
@@ -137,7 +139,9 @@ class _StreamCore:
 class Stream(_StreamCore, Generic[_T]):
     """Iterate the typed events of a ``stream=True`` call; close it (or use ``with``) to release the connection."""
 
-    def __init__(self, *, cast_to: Any, response: httpx.Response, client: Any, usage: UsageTracker | None = None) -> None:
+    def __init__(
+        self, *, cast_to: Any, response: httpx.Response, client: Any, usage: UsageTracker | None = None
+    ) -> None:
         self._cast_to = cast_to
         self._client = client
         self._init_core(response, client, usage)
@@ -200,7 +204,9 @@ class Stream(_StreamCore, Generic[_T]):
 class AsyncStream(_StreamCore, Generic[_T]):
     """The async twin of :class:`Stream`: ``async for event in stream``."""
 
-    def __init__(self, *, cast_to: Any, response: httpx.Response, client: Any, usage: UsageTracker | None = None) -> None:
+    def __init__(
+        self, *, cast_to: Any, response: httpx.Response, client: Any, usage: UsageTracker | None = None
+    ) -> None:
         self._cast_to = cast_to
         self._client = client
         self._init_core(response, client, usage)

@@ -69,8 +69,14 @@ TASK_NAMES = {
 }
 # ``shared=False``: the tasks belong to the app they are registered on (Celery's default would also add them to
 # every app created later in the process); :func:`register_shared_tasks` is the explicit way to do that.
-TASK_OPTIONS: dict[str, Any] = {"bind": True, "acks_late": True, "reject_on_worker_lost": True,
-                                "max_retries": None, "track_started": True, "shared": False}
+TASK_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "max_retries": None,
+    "track_started": True,
+    "shared": False,
+}
 
 _T = TypeVar("_T")
 
@@ -79,9 +85,7 @@ def _require_celery() -> Any:
     try:
         import celery
     except ImportError as exc:
-        raise ImportError(
-            'claude_web.celery needs Celery and redis-py: pip install "claude-web[celery]"'
-        ) from exc
+        raise ImportError('claude_web.celery needs Celery and redis-py: pip install "claude-web[celery]"') from exc
     return celery
 
 
@@ -123,16 +127,21 @@ class _WorkerState:
 _state: _WorkerState | None = None
 
 
-def _run_attempt(task: Any, state: _WorkerState, kind: str, job_id: str, alias: str, params: dict[str, Any],
-                 owner: str) -> dict[str, Any]:
+def _run_attempt(
+    task: Any, state: _WorkerState, kind: str, job_id: str, alias: str, params: dict[str, Any], owner: str
+) -> dict[str, Any]:
     runner = state.runner()
     try:
         final = runner.run(job_id, kind, alias, params or {}, owner, retries=task.request.retries)
     except RetryJob as retry:
         raise task.retry(countdown=retry.countdown, max_retries=None) from None
     if kind == "batch" and final == "polling":
-        task.app.send_task(TASK_NAMES["poll"], kwargs={"job_id": job_id, "alias": alias},
-                           countdown=runner.batch_poll_interval, queue=state.config().queue)
+        task.app.send_task(
+            TASK_NAMES["poll"],
+            kwargs={"job_id": job_id, "alias": alias},
+            countdown=runner.batch_poll_interval,
+            queue=state.config().queue,
+        )
     job = runner.relay.get_job(job_id) or {}
     out: dict[str, Any] = {"job_id": job_id, "state": job.get("state", final)}
     if job.get("result") and kind != "batch":
@@ -153,16 +162,19 @@ def register_tasks(app: Any, config: JobsConfig | Callable[[], JobsConfig] | Non
     state = _WorkerState(config, app)
     _state = state
 
-    def create_message(self: Any, job_id: str, alias: str = "default", params: dict[str, Any] | None = None,
-                       owner: str = "") -> dict[str, Any]:
+    def create_message(
+        self: Any, job_id: str, alias: str = "default", params: dict[str, Any] | None = None, owner: str = ""
+    ) -> dict[str, Any]:
         return _run_attempt(self, state, "create", job_id, alias, params or {}, owner)
 
-    def stream_message(self: Any, job_id: str, alias: str = "default", params: dict[str, Any] | None = None,
-                       owner: str = "") -> dict[str, Any]:
+    def stream_message(
+        self: Any, job_id: str, alias: str = "default", params: dict[str, Any] | None = None, owner: str = ""
+    ) -> dict[str, Any]:
         return _run_attempt(self, state, "stream", job_id, alias, params or {}, owner)
 
-    def run_batch(self: Any, job_id: str, alias: str = "default", params: dict[str, Any] | None = None,
-                  owner: str = "") -> dict[str, Any]:
+    def run_batch(
+        self: Any, job_id: str, alias: str = "default", params: dict[str, Any] | None = None, owner: str = ""
+    ) -> dict[str, Any]:
         return _run_attempt(self, state, "batch", job_id, alias, params or {}, owner)
 
     def poll_batch(self: Any, job_id: str, alias: str = "default") -> dict[str, Any]:
@@ -179,8 +191,11 @@ def register_tasks(app: Any, config: JobsConfig | Callable[[], JobsConfig] | Non
         except RuntimeError as exc:
             log.error("%s", exc)
             return
-        log.info("claude-web: Celery tasks ready (%s); relay on Redis, key prefix %r",
-                 ", ".join(sorted(TASK_NAMES.values())), config.key_prefix)
+        log.info(
+            "claude-web: Celery tasks ready (%s); relay on Redis, key prefix %r",
+            ", ".join(sorted(TASK_NAMES.values())),
+            config.key_prefix,
+        )
 
     celery.signals.worker_ready.connect(_announce, weak=False)
     functions = {"create": create_message, "stream": stream_message, "batch": run_batch, "poll": poll_batch}
@@ -223,8 +238,11 @@ class CeleryExecutor:
         return self._app
 
     def submit(self, kind: str, job_id: str, alias: str, params: dict[str, Any], owner: str) -> None:
-        self.app.send_task(TASK_NAMES[kind], kwargs={"job_id": job_id, "alias": alias, "params": params,
-                                                     "owner": owner}, queue=self.queue)
+        self.app.send_task(
+            TASK_NAMES[kind],
+            kwargs={"job_id": job_id, "alias": alias, "params": params, "owner": owner},
+            queue=self.queue,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -31,16 +31,23 @@ def _run(client: Anthropic, model: str, out: Any) -> list[UsageRecord]:
             out.write(piece)
             out.flush()
     out.write("\n")
-    tools = [{"name": "get_weather", "description": "Current weather for a city",
-              "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
+    tools = [
+        {
+            "name": "get_weather",
+            "description": "Current weather for a city",
+            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        }
+    ]
     ask = [{"role": "user", "content": "What is the weather in Paris?"}]
     tooled = client.messages.create(model=model, max_tokens=200, messages=ask, tools=tools)
     calls = [(b.name, b.input) for b in tooled.content if b.type == "tool_use"]
     out.write(f"tool use -> {calls or 'no tool call'}\n")
     for rec in records:
         cost = f"${rec.cost:.6f}" if rec.cost is not None else "unknown"
-        out.write(f"usage    -> {rec.operation:<16} {rec.status:<6} in={rec.input_tokens} out={rec.output_tokens} "
-                  f"cost={cost}\n")
+        out.write(
+            f"usage    -> {rec.operation:<16} {rec.status:<6} in={rec.input_tokens} out={rec.output_tokens} "
+            f"cost={cost}\n"
+        )
     return records
 
 

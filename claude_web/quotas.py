@@ -104,8 +104,10 @@ class QuotaLimits:
 
     @property
     def enabled(self) -> bool:
-        return any(v is not None for v in (self.requests_per_minute, self.tokens_per_day, self.tokens_per_month,
-                                            self.cost_per_month))
+        return any(
+            v is not None
+            for v in (self.requests_per_minute, self.tokens_per_day, self.tokens_per_month, self.cost_per_month)
+        )
 
 
 class QuotaExceeded(Exception):
@@ -117,14 +119,26 @@ class QuotaExceeded(Exception):
         self.retry_after = max(1, retry_after)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": {"type": "quota_exceeded", "limit": self.limit, "retry_after": self.retry_after,
-                          "message": f"You have reached your {self.limit.replace('_', ' ')} limit. "
-                                     f"Try again in {self.retry_after} seconds."}}
+        return {
+            "error": {
+                "type": "quota_exceeded",
+                "limit": self.limit,
+                "retry_after": self.retry_after,
+                "message": f"You have reached your {self.limit.replace('_', ' ')} limit. "
+                f"Try again in {self.retry_after} seconds.",
+            }
+        }
 
 
 class Quota:
-    def __init__(self, limits: QuotaLimits, store: CounterStore, *, prefix: str = "claude_web:quota",
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        limits: QuotaLimits,
+        store: CounterStore,
+        *,
+        prefix: str = "claude_web:quota",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.limits = limits
         self.store = store
         self._prefix = prefix

@@ -110,8 +110,9 @@ class Relay(abc.ABC):
         """Set fields of an existing job record (no effect on a missing job)."""
 
     @abc.abstractmethod
-    def transition(self, job_id: str, from_states: Iterable[str], to_state: str,
-                   fields: Mapping[str, str] | None = None) -> bool:
+    def transition(
+        self, job_id: str, from_states: Iterable[str], to_state: str, fields: Mapping[str, str] | None = None
+    ) -> bool:
         """Atomically move the job to ``to_state`` if its state is one of ``from_states``; ``True`` if moved."""
 
     # -- events -------------------------------------------------------------------------------------------
@@ -120,8 +121,15 @@ class Relay(abc.ABC):
         """Append a (non-final) event; returns its id."""
 
     @abc.abstractmethod
-    def finish(self, job_id: str, event: str, data: Mapping[str, Any], fields: Mapping[str, str] | None = None,
-               *, only_from: Iterable[str] | None = None) -> str | None:
+    def finish(
+        self,
+        job_id: str,
+        event: str,
+        data: Mapping[str, Any],
+        fields: Mapping[str, str] | None = None,
+        *,
+        only_from: Iterable[str] | None = None,
+    ) -> str | None:
         """Append the final event, set ``state`` to the event name (plus ``fields``) and start the expiry.
 
         Atomic and at most once per job: returns ``None`` (and writes nothing) when the job is missing, already
@@ -153,8 +161,15 @@ class Relay(abc.ABC):
         """Release connections (the relay must not be used afterwards)."""
 
     # -- the reader ---------------------------------------------------------------------------------------
-    def events(self, job_id: str, last_event_id: str | None = None, *, heartbeat: float = 15.0,
-               timeout: float | None = None, yield_heartbeats: bool = False) -> Iterator[RelayEvent]:
+    def events(
+        self,
+        job_id: str,
+        last_event_id: str | None = None,
+        *,
+        heartbeat: float = 15.0,
+        timeout: float | None = None,
+        yield_heartbeats: bool = False,
+    ) -> Iterator[RelayEvent]:
         """Every event after ``last_event_id`` until the final one, blocking for new ones.
 
         With ``yield_heartbeats=True`` a ``RelayEvent(id="", event="", data={})`` comes every ``heartbeat``
@@ -218,8 +233,15 @@ class RedisRelay(Relay):
 
     mode = "redis"
 
-    def __init__(self, client: Any, *, prefix: str = "claude_web", maxlen: int = DEFAULT_MAXLEN,
-                 ttl: int = DEFAULT_TTL, job_ttl: int = DEFAULT_JOB_TTL) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        prefix: str = "claude_web",
+        maxlen: int = DEFAULT_MAXLEN,
+        ttl: int = DEFAULT_TTL,
+        job_ttl: int = DEFAULT_JOB_TTL,
+    ) -> None:
         self.redis = client
         self.prefix = prefix
         self.maxlen = maxlen
@@ -256,8 +278,9 @@ class RedisRelay(Relay):
         if fields and self.redis.exists(key):
             self.redis.hset(key, mapping=dict(fields))
 
-    def transition(self, job_id: str, from_states: Iterable[str], to_state: str,
-                   fields: Mapping[str, str] | None = None) -> bool:
+    def transition(
+        self, job_id: str, from_states: Iterable[str], to_state: str, fields: Mapping[str, str] | None = None
+    ) -> bool:
         args: list[str] = [",".join(from_states), to_state]
         for name, value in (fields or {}).items():
             args += [name, value]
@@ -266,16 +289,27 @@ class RedisRelay(Relay):
     def publish(self, job_id: str, event: str, data: Mapping[str, Any]) -> str:
         key = self._key(job_id, "events")
         pipe = self.redis.pipeline(transaction=False)
-        pipe.xadd(key, {"e": event, "d": json.dumps(data, separators=(",", ":"))},
-                  maxlen=self.maxlen, approximate=True)
+        pipe.xadd(key, {"e": event, "d": json.dumps(data, separators=(",", ":"))}, maxlen=self.maxlen, approximate=True)
         pipe.expire(key, self.job_ttl)
         event_id, _ = pipe.execute()
         return str(event_id)
 
-    def finish(self, job_id: str, event: str, data: Mapping[str, Any], fields: Mapping[str, str] | None = None,
-               *, only_from: Iterable[str] | None = None) -> str | None:
-        args: list[str] = [event, json.dumps(data, separators=(",", ":")), str(self.maxlen), str(self.ttl),
-                           ",".join(only_from or ())]
+    def finish(
+        self,
+        job_id: str,
+        event: str,
+        data: Mapping[str, Any],
+        fields: Mapping[str, str] | None = None,
+        *,
+        only_from: Iterable[str] | None = None,
+    ) -> str | None:
+        args: list[str] = [
+            event,
+            json.dumps(data, separators=(",", ":")),
+            str(self.maxlen),
+            str(self.ttl),
+            ",".join(only_from or ()),
+        ]
         for name, value in (fields or {}).items():
             args += [name, value]
         result = self._finish(keys=self._keys(job_id), args=args)
@@ -339,8 +373,14 @@ class MemoryRelay(Relay):
 
     mode = "memory"
 
-    def __init__(self, *, maxlen: int = DEFAULT_MAXLEN, ttl: int = DEFAULT_TTL, job_ttl: int = DEFAULT_JOB_TTL,
-                 clock: Any = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        maxlen: int = DEFAULT_MAXLEN,
+        ttl: int = DEFAULT_TTL,
+        job_ttl: int = DEFAULT_JOB_TTL,
+        clock: Any = time.monotonic,
+    ) -> None:
         self.maxlen = maxlen
         self.ttl = ttl
         self.job_ttl = job_ttl
@@ -369,8 +409,9 @@ class MemoryRelay(Relay):
     def create_job(self, job_id: str, fields: Mapping[str, str]) -> None:
         with self._cond:
             self._purge()
-            self._jobs[job_id] = _MemJob({**fields, "state": "queued"}, deque(maxlen=self.maxlen),
-                                         expires=self._clock() + self.job_ttl)
+            self._jobs[job_id] = _MemJob(
+                {**fields, "state": "queued"}, deque(maxlen=self.maxlen), expires=self._clock() + self.job_ttl
+            )
 
     def get_job(self, job_id: str) -> dict[str, str] | None:
         with self._cond:
@@ -383,8 +424,9 @@ class MemoryRelay(Relay):
             if job is not None:
                 job.fields.update(fields)
 
-    def transition(self, job_id: str, from_states: Iterable[str], to_state: str,
-                   fields: Mapping[str, str] | None = None) -> bool:
+    def transition(
+        self, job_id: str, from_states: Iterable[str], to_state: str, fields: Mapping[str, str] | None = None
+    ) -> bool:
         with self._cond:
             job = self._live(job_id)
             if job is None or job.fields.get("state") not in set(from_states):
@@ -407,8 +449,15 @@ class MemoryRelay(Relay):
                 raise KeyError(f"no such job: {job_id}")
             return self._append(job, event, data)
 
-    def finish(self, job_id: str, event: str, data: Mapping[str, Any], fields: Mapping[str, str] | None = None,
-               *, only_from: Iterable[str] | None = None) -> str | None:
+    def finish(
+        self,
+        job_id: str,
+        event: str,
+        data: Mapping[str, Any],
+        fields: Mapping[str, str] | None = None,
+        *,
+        only_from: Iterable[str] | None = None,
+    ) -> str | None:
         with self._cond:
             job = self._live(job_id)
             if job is None or job.fields.get("state") in TERMINAL_STATES:

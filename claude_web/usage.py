@@ -50,7 +50,9 @@ class ModelPrice:
     cache_read: Decimal
 
     @classmethod
-    def of(cls, input: str | float, output: str | float, cache_write: str | float, cache_read: str | float) -> ModelPrice:
+    def of(
+        cls, input: str | float, output: str | float, cache_write: str | float, cache_read: str | float
+    ) -> ModelPrice:
         return cls(Decimal(str(input)), Decimal(str(output)), Decimal(str(cache_write)), Decimal(str(cache_read)))
 
 

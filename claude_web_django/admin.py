@@ -18,8 +18,7 @@ from .models import TokenUsage
 
 __all__ = ["TokenUsageAdmin", "daily_usage", "svg_bar_chart"]
 
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-           "#bab0ac")
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
 
@@ -30,8 +29,7 @@ def _money(value: Any) -> Decimal:
 
 def totals(queryset: Any) -> dict[str, Any]:
     """Request count, token sums and total cost of ``queryset``."""
-    sums = queryset.aggregate(requests=Count("id"), cost_sum=Sum("cost"),
-                              **{f"{f}_sum": Sum(f) for f in _TOKEN_FIELDS})
+    sums = queryset.aggregate(requests=Count("id"), cost_sum=Sum("cost"), **{f"{f}_sum": Sum(f) for f in _TOKEN_FIELDS})
     result: dict[str, Any] = {f: sums[f"{f}_sum"] or 0 for f in _TOKEN_FIELDS}
     result["requests"] = sums["requests"]
     result["cost"] = _money(sums["cost_sum"])
@@ -59,8 +57,9 @@ def daily_usage(queryset: Any) -> list[dict[str, Any]]:
     ]
 
 
-def svg_bar_chart(rows: list[dict[str, Any]], value: str, *, title: str, width: int = 760,
-                  height: int = 240) -> dict[str, Any]:
+def svg_bar_chart(
+    rows: list[dict[str, Any]], value: str, *, title: str, width: int = 760, height: int = 240
+) -> dict[str, Any]:
     """A stacked bar per day (one colour per model) as plain data for the template's inline SVG."""
     days = sorted({row["day"] for row in rows})
     models = sorted({row["model"] for row in rows})
@@ -81,23 +80,56 @@ def svg_bar_chart(rows: list[dict[str, Any]], value: str, *, title: str, width: 
         for row in (r for r in rows if r["day"] == day):
             h = float(row[value]) / peak * plot_h
             y -= h
-            bars.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar_w, 1), "h": round(h, 1),
-                         "colour": colours[row["model"]], "title": f"{day} {row['model']}: {row[value]}"})
+            bars.append(
+                {
+                    "x": round(x, 1),
+                    "y": round(y, 1),
+                    "w": round(bar_w, 1),
+                    "h": round(h, 1),
+                    "colour": colours[row["model"]],
+                    "title": f"{day} {row['model']}: {row[value]}",
+                }
+            )
         labels.append({"x": round(x + bar_w / 2, 1), "y": height - bottom + 14, "text": day.strftime("%m-%d")})
     return {
-        "title": title, "width": width, "height": height, "bars": bars, "labels": labels,
+        "title": title,
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "labels": labels,
         "legend": [{"model": m, "colour": c} for m, c in colours.items()],
         "peak": f"{peak:,.0f}" if value == "tokens" else f"{peak:,.4f}",
-        "axis_x": left, "axis_top": top, "axis_bottom": height - bottom, "axis_right": width - 10,
+        "axis_x": left,
+        "axis_top": top,
+        "axis_bottom": height - bottom,
+        "axis_right": width - 10,
     }
 
 
 @admin.register(TokenUsage)
 class TokenUsageAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "operation", "model", "status", "user", "input_tokens", "output_tokens",
-                    "cache_creation_input_tokens", "cache_read_input_tokens", "cost", "latency_ms", "error_type")
-    list_filter = ("status", "model", "operation", "backend", ("user", admin.RelatedOnlyFieldListFilter),
-                   ("created_at", admin.DateFieldListFilter))
+    list_display = (
+        "created_at",
+        "operation",
+        "model",
+        "status",
+        "user",
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "cost",
+        "latency_ms",
+        "error_type",
+    )
+    list_filter = (
+        "status",
+        "model",
+        "operation",
+        "backend",
+        ("user", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
     search_fields = ("model", "request_id", "web_request_id", "error_type")
     date_hierarchy = "created_at"
     list_select_related = ("user",)
@@ -115,8 +147,9 @@ class TokenUsageAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         opts = self.model._meta
-        chart = path("chart/", self.admin_site.admin_view(self.chart_view),
-                     name=f"{opts.app_label}_{opts.model_name}_chart")
+        chart = path(
+            "chart/", self.admin_site.admin_view(self.chart_view), name=f"{opts.app_label}_{opts.model_name}_chart"
+        )
         return [chart, *super().get_urls()]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:

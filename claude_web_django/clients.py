@@ -93,8 +93,12 @@ def build_client(cfg: ClientSettings, *, asynchronous: bool = False) -> Any:
     accepted = _accepted_kwargs(cls)
     missing = [name for name in usage_kwargs if accepted is not None and name not in accepted]
     if missing:
-        log.warning("%s does not take %s: calls through client %r are not recorded in the usage ledger",
-                    cls.__name__, ", ".join(missing), cfg.alias)
+        log.warning(
+            "%s does not take %s: calls through client %r are not recorded in the usage ledger",
+            cls.__name__,
+            ", ".join(missing),
+            cfg.alias,
+        )
     kwargs.update({k: v for k, v in usage_kwargs.items() if k not in missing})
     if cfg.backend == "fake":
         kwargs.setdefault("api_key", FAKE_API_KEY)

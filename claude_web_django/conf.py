@@ -71,14 +71,29 @@ __all__ = [
 BACKENDS = ("anthropic", "bedrock", "vertex", "fake")
 DEFAULT_CHAT_MODEL = "claude-haiku-4-5"
 
-_SECTIONS = ("CLIENTS", "USAGE", "PRICING", "QUOTAS", "CHAT", "STREAMING", "JOBS")  # JOBS is read by claude_web_django.jobs
+_SECTIONS = (
+    "CLIENTS",
+    "USAGE",
+    "PRICING",
+    "QUOTAS",
+    "CHAT",
+    "STREAMING",
+    "JOBS",
+)  # JOBS is read by claude_web_django.jobs
 _CLIENT_KEYS = ("BACKEND", "OPTIONS")
 _USAGE_KEYS = ("ENABLED", "DATABASE", "STORE_CONTEXT")
 _PRICING_KEYS = ("MODELS", "INCLUDE_DEFAULTS")
 _PRICE_KEYS = ("input", "output", "cache_write", "cache_read")
 _QUOTA_KEYS = ("REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH", "COST_PER_MONTH", "CACHE", "KEY_PREFIX")
 _CHAT_KEYS = (
-    "CLIENT", "MODELS", "DEFAULT_MODEL", "MAX_TOKENS", "MAX_MESSAGES", "MAX_CHARS", "ALLOW_SYSTEM", "LOGIN_REQUIRED",
+    "CLIENT",
+    "MODELS",
+    "DEFAULT_MODEL",
+    "MAX_TOKENS",
+    "MAX_MESSAGES",
+    "MAX_CHARS",
+    "ALLOW_SYSTEM",
+    "LOGIN_REQUIRED",
 )
 _STREAMING_KEYS = ("HEARTBEAT", "REQUEST_ID_HEADER")
 
@@ -319,8 +334,11 @@ def _parse_pricing(raw: Any) -> PricingSettings:
         _check_keys(price, _PRICE_KEYS, where)
         missing = [k for k in _PRICE_KEYS if k not in price]
         if missing:
-            raise _fail(where, f"lacks {', '.join(repr(k) for k in missing)} (USD per million tokens)",
-                        "{'input': '3', 'output': '15', 'cache_write': '3.75', 'cache_read': '0.3'}")
+            raise _fail(
+                where,
+                f"lacks {', '.join(repr(k) for k in missing)} (USD per million tokens)",
+                "{'input': '3', 'output': '15', 'cache_write': '3.75', 'cache_read': '0.3'}",
+            )
         table[str(model)] = ModelPrice(*(_decimal(price[k], f"{where}[{k!r}]") for k in _PRICE_KEYS))
     return PricingSettings(table=table)
 
@@ -337,8 +355,9 @@ def _parse_quotas(raw: Any) -> QuotaSettings:
     return QuotaSettings(
         limits=QuotaLimits.from_mapping(limits),
         cache=_str(data.get("CACHE", "default"), "CLAUDE_WEB['QUOTAS']['CACHE']", "default"),
-        key_prefix=_str(data.get("KEY_PREFIX", "claude_web:quota"), "CLAUDE_WEB['QUOTAS']['KEY_PREFIX']",
-                        "claude_web:quota"),
+        key_prefix=_str(
+            data.get("KEY_PREFIX", "claude_web:quota"), "CLAUDE_WEB['QUOTAS']['KEY_PREFIX']", "claude_web:quota"
+        ),
     )
 
 
@@ -346,16 +365,25 @@ def _parse_chat(raw: Any) -> ChatSettings:
     data = _mapping(raw, "CLAUDE_WEB['CHAT']", "{'MODELS': ['claude-haiku-4-5'], 'MAX_TOKENS': 1024}")
     _check_keys(data, _CHAT_KEYS, "CLAUDE_WEB['CHAT']")
     models_raw = data.get("MODELS", [data.get("DEFAULT_MODEL", DEFAULT_CHAT_MODEL)])
-    if isinstance(models_raw, str) or not isinstance(models_raw, Sequence) or not models_raw or not all(
-        isinstance(m, str) and m for m in models_raw
+    if (
+        isinstance(models_raw, str)
+        or not isinstance(models_raw, Sequence)
+        or not models_raw
+        or not all(isinstance(m, str) and m for m in models_raw)
     ):
-        raise _fail("CLAUDE_WEB['CHAT']['MODELS']", f"must be a non-empty list of model ids, not {models_raw!r}",
-                    "CLAUDE_WEB['CHAT']['MODELS'] = ['claude-haiku-4-5', 'claude-sonnet-4-5']")
+        raise _fail(
+            "CLAUDE_WEB['CHAT']['MODELS']",
+            f"must be a non-empty list of model ids, not {models_raw!r}",
+            "CLAUDE_WEB['CHAT']['MODELS'] = ['claude-haiku-4-5', 'claude-sonnet-4-5']",
+        )
     models = tuple(models_raw)
     default_model = _str(data.get("DEFAULT_MODEL", models[0]), "CLAUDE_WEB['CHAT']['DEFAULT_MODEL']", models[0])
     if default_model not in models:
-        raise _fail("CLAUDE_WEB['CHAT']['DEFAULT_MODEL']", f"is {default_model!r}, which is not in MODELS",
-                    f"CLAUDE_WEB['CHAT']['DEFAULT_MODEL'] = {models[0]!r}")
+        raise _fail(
+            "CLAUDE_WEB['CHAT']['DEFAULT_MODEL']",
+            f"is {default_model!r}, which is not in MODELS",
+            f"CLAUDE_WEB['CHAT']['DEFAULT_MODEL'] = {models[0]!r}",
+        )
     return ChatSettings(
         client=_str(data.get("CLIENT", "default"), "CLAUDE_WEB['CHAT']['CLIENT']", "default"),
         models=models,
@@ -373,10 +401,16 @@ def _parse_streaming(raw: Any) -> StreamingSettings:
     _check_keys(data, _STREAMING_KEYS, "CLAUDE_WEB['STREAMING']")
     heartbeat = data.get("HEARTBEAT", 15.0)
     if isinstance(heartbeat, bool) or not isinstance(heartbeat, (int, float)) or heartbeat <= 0:
-        raise _fail("CLAUDE_WEB['STREAMING']['HEARTBEAT']", f"must be a positive number of seconds, not {heartbeat!r}",
-                    "CLAUDE_WEB['STREAMING']['HEARTBEAT'] = 15.0")
+        raise _fail(
+            "CLAUDE_WEB['STREAMING']['HEARTBEAT']",
+            f"must be a positive number of seconds, not {heartbeat!r}",
+            "CLAUDE_WEB['STREAMING']['HEARTBEAT'] = 15.0",
+        )
     return StreamingSettings(
         heartbeat=float(heartbeat),
-        request_id_header=_str(data.get("REQUEST_ID_HEADER", "X-Request-ID"),
-                               "CLAUDE_WEB['STREAMING']['REQUEST_ID_HEADER']", "X-Request-ID"),
+        request_id_header=_str(
+            data.get("REQUEST_ID_HEADER", "X-Request-ID"),
+            "CLAUDE_WEB['STREAMING']['REQUEST_ID_HEADER']",
+            "X-Request-ID",
+        ),
     )

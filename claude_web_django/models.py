@@ -70,8 +70,9 @@ class AbstractTokenUsage(models.Model):
 
     @property
     def total_tokens(self) -> int:
-        return int(self.input_tokens + self.output_tokens + self.cache_creation_input_tokens
-                   + self.cache_read_input_tokens)
+        return int(
+            self.input_tokens + self.output_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+        )
 
     @property
     def usage(self) -> Usage:

@@ -102,7 +102,11 @@ def write_usage(record: UsageRecord, *, database: str = "default", store_context
 
     row = TokenUsage.from_record(record, store_context=store_context)
     try:
-        if row.user_id is not None and connections[database].in_atomic_block and not _user_exists(row.user_id, database):
+        if (
+            row.user_id is not None
+            and connections[database].in_atomic_block
+            and not _user_exists(row.user_id, database)
+        ):
             # inside the caller's transaction a foreign-key error would only surface at its commit: check first
             row.user_id = None
         try:
@@ -116,7 +120,12 @@ def write_usage(record: UsageRecord, *, database: str = "default", store_context
             with transaction.atomic(using=database):
                 row.save(using=database, force_insert=True)
     except Exception:
-        log.exception("could not store usage record %s (%s %s %s); the request goes on", record.id,
-                      record.operation, record.model, record.status)
+        log.exception(
+            "could not store usage record %s (%s %s %s); the request goes on",
+            record.id,
+            record.operation,
+            record.model,
+            record.status,
+        )
         return None
     return row

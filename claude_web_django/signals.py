@@ -37,5 +37,9 @@ def emit_usage(record: UsageRecord, alias: str) -> None:
     """Send :data:`usage_recorded` for ``record``; failing receivers are logged, never raised."""
     for receiver, result in usage_recorded.send_robust(sender=UsageRecord, record=record, alias=alias):
         if isinstance(result, Exception):
-            log.error("usage_recorded receiver %r failed for record %s", receiver, record.id,
-                      exc_info=(type(result), result, result.__traceback__))
+            log.error(
+                "usage_recorded receiver %r failed for record %s",
+                receiver,
+                record.id,
+                exc_info=(type(result), result, result.__traceback__),
+            )

@@ -129,8 +129,9 @@ async def aevent_stream(open_stream: Callable[[], Any], *, heartbeat: float | No
             await events.aclose()
 
 
-def sse_response(content: Iterator[bytes] | AsyncIterator[bytes], *, status: int = 200,
-                 headers: Mapping[str, str] | None = None) -> StreamingHttpResponse:
+def sse_response(
+    content: Iterator[bytes] | AsyncIterator[bytes], *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> StreamingHttpResponse:
     """A ``StreamingHttpResponse`` with the SSE headers (``Cache-Control: no-cache``, ``X-Accel-Buffering: no``)."""
     response = StreamingHttpResponse(content, status=status, content_type=SSE_HEADERS["Content-Type"])
     for name, value in SSE_HEADERS.items():
@@ -141,8 +142,14 @@ def sse_response(content: Iterator[bytes] | AsyncIterator[bytes], *, status: int
     return response
 
 
-def stream_chat(request: Any, params: Mapping[str, Any], *, alias: str | None = None,
-                context: Mapping[str, Any] | None = None, heartbeat: float | None = None) -> StreamingHttpResponse:
+def stream_chat(
+    request: Any,
+    params: Mapping[str, Any],
+    *,
+    alias: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    heartbeat: float | None = None,
+) -> StreamingHttpResponse:
     """Stream ``messages.stream(**params)`` to the browser from a sync view.
 
     Under ASGI (a sync view run by Django's ASGI handler) the body is still an async iterator on the server's
@@ -158,13 +165,19 @@ def stream_chat(request: Any, params: Mapping[str, Any], *, alias: str | None = 
 
         return sse_response(aevent_stream(open_async, heartbeat=heartbeat), headers=_id_header(usage_context))
     client = get_client(name).with_options(usage_context=usage_context)
-    return sse_response(event_stream(lambda: client.messages.stream(**kwargs), heartbeat=heartbeat),
-                        headers=_id_header(usage_context))
+    return sse_response(
+        event_stream(lambda: client.messages.stream(**kwargs), heartbeat=heartbeat), headers=_id_header(usage_context)
+    )
 
 
-async def astream_chat(request: Any, params: Mapping[str, Any], *, alias: str | None = None,
-                       context: Mapping[str, Any] | None = None,
-                       heartbeat: float | None = None) -> StreamingHttpResponse:
+async def astream_chat(
+    request: Any,
+    params: Mapping[str, Any],
+    *,
+    alias: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    heartbeat: float | None = None,
+) -> StreamingHttpResponse:
     """Stream ``messages.stream(**params)`` to the browser from an async view (ASGI)."""
     name = alias or claude_settings().chat.client
     user = None
@@ -174,8 +187,9 @@ async def astream_chat(request: Any, params: Mapping[str, Any], *, alias: str | 
     usage_context = {**request_context(request, name, user), **(context or {})}
     client = get_async_client(name).with_options(usage_context=usage_context)
     kwargs = dict(params)
-    return sse_response(aevent_stream(lambda: client.messages.stream(**kwargs), heartbeat=heartbeat),
-                        headers=_id_header(usage_context))
+    return sse_response(
+        aevent_stream(lambda: client.messages.stream(**kwargs), heartbeat=heartbeat), headers=_id_header(usage_context)
+    )
 
 
 def _id_header(context: Mapping[str, Any]) -> dict[str, str]:

@@ -93,8 +93,7 @@ class ChatStreamView(_ChatViewMixin, View):
             check_quota(self.get_quota_key(request, user))
         except QuotaExceeded as exc:
             return quota_exceeded_response(exc)
-        return stream_chat(request, self.get_params(request, params), alias=self.get_alias(),
-                           heartbeat=self.heartbeat)
+        return stream_chat(request, self.get_params(request, params), alias=self.get_alias(), heartbeat=self.heartbeat)
 
 
 class AsyncChatStreamView(_ChatViewMixin, View):
@@ -114,5 +113,6 @@ class AsyncChatStreamView(_ChatViewMixin, View):
             await sync_to_async(check_quota)(self.get_quota_key(request, user))
         except QuotaExceeded as exc:
             return quota_exceeded_response(exc)
-        return await astream_chat(request, self.get_params(request, params), alias=self.get_alias(),
-                                  heartbeat=self.heartbeat)
+        return await astream_chat(
+            request, self.get_params(request, params), alias=self.get_alias(), heartbeat=self.heartbeat
+        )

@@ -26,8 +26,9 @@ def _cli_client(alias: str | None) -> tuple[str, Anthropic]:
     state = get_state()
     name = alias or state.settings.default_client
     if name not in state.settings.clients:
-        raise click.BadParameter(f"no client {name!r}; configured: {', '.join(state.settings.clients)}",
-                                 param_hint="--client")
+        raise click.BadParameter(
+            f"no client {name!r}; configured: {', '.join(state.settings.clients)}", param_hint="--client"
+        )
     return name, state.ext.get_client(name).with_options(usage_context={"source": "cli"})
 
 
@@ -62,8 +63,9 @@ def ping(alias: str | None, model: str | None) -> None:
 @claude_cli.command("usage")
 @click.option("--since", default=None, help="Start: a date, a datetime, or a span back from now like 7d or 12h.")
 @click.option("--until", default=None, help="End (exclusive): a date or a datetime.")
-@click.option("--by", "by", default="day,model", show_default=True,
-              help=f"Comma-separated grouping from {', '.join(GROUPS)}.")
+@click.option(
+    "--by", "by", default="day,model", show_default=True, help=f"Comma-separated grouping from {', '.join(GROUPS)}."
+)
 @click.option("--format", "fmt", type=click.Choice(("table", "csv", "json")), default="table", show_default=True)
 def usage(since: str | None, until: str | None, by: str, fmt: str) -> None:
     """Usage totals (requests, tokens, cost) by day, model and/or user, from the stored records.

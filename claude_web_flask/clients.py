@@ -27,10 +27,18 @@ __all__ = ["AsyncClients", "SyncClients", "build_async_client", "build_sync_clie
 
 FAKE_API_KEY = "fake-claude-web-key"
 
-_SYNC_CLASSES = {"anthropic": "Anthropic", "fake": "Anthropic", "bedrock": "AnthropicBedrock",
-                 "vertex": "AnthropicVertex"}
-_ASYNC_CLASSES = {"anthropic": "AsyncAnthropic", "fake": "AsyncAnthropic", "bedrock": "AsyncAnthropicBedrock",
-                  "vertex": "AsyncAnthropicVertex"}
+_SYNC_CLASSES = {
+    "anthropic": "Anthropic",
+    "fake": "Anthropic",
+    "bedrock": "AnthropicBedrock",
+    "vertex": "AnthropicVertex",
+}
+_ASYNC_CLASSES = {
+    "anthropic": "AsyncAnthropic",
+    "fake": "AsyncAnthropic",
+    "bedrock": "AsyncAnthropicBedrock",
+    "vertex": "AsyncAnthropicVertex",
+}
 
 
 def _client_class(spec: ClientSpec, *, asynchronous: bool) -> Any:
@@ -85,8 +93,9 @@ def build_async_client(
 class SyncClients:
     """Lazily built, thread-safe: alias -> the app's one sync client."""
 
-    def __init__(self, specs: Mapping[str, ClientSpec], recorder: UsageRecorder,
-                 pricing: Mapping[str, ModelPrice]) -> None:
+    def __init__(
+        self, specs: Mapping[str, ClientSpec], recorder: UsageRecorder, pricing: Mapping[str, ModelPrice]
+    ) -> None:
         self._specs = specs
         self._recorder = recorder
         self._pricing = pricing
@@ -117,8 +126,9 @@ class SyncClients:
 class AsyncClients:
     """alias -> async client, per event loop. Entries of closed loops are dropped on every lookup."""
 
-    def __init__(self, specs: Mapping[str, ClientSpec], recorder: UsageRecorder,
-                 pricing: Mapping[str, ModelPrice]) -> None:
+    def __init__(
+        self, specs: Mapping[str, ClientSpec], recorder: UsageRecorder, pricing: Mapping[str, ModelPrice]
+    ) -> None:
         self._specs = specs
         self._recorder = recorder
         self._pricing = pricing
@@ -158,4 +168,3 @@ class AsyncClients:
         """How many event loops currently hold clients (for tests and diagnostics)."""
         with self._lock:
             return sum(1 for lp in self._by_loop if not lp.is_closed())
-

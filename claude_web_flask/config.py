@@ -88,8 +88,10 @@ class ClientSpec:
     async_backend: str | None = None
 
     def __repr__(self) -> str:  # never print a key
-        shown = {k: ("<redacted>" if k in ("api_key", "auth_token", "aws_secret_key") else v)
-                 for k, v in self.options.items()}
+        shown = {
+            k: ("<redacted>" if k in ("api_key", "auth_token", "aws_secret_key") else v)
+            for k, v in self.options.items()
+        }
         return f"ClientSpec(alias={self.alias!r}, backend={self.backend!r}, options={shown!r})"
 
 
@@ -231,7 +233,9 @@ def _read_clients(raw: Any, *, testing: bool, debug: bool) -> dict[str, ClientSp
             raise ConfigError(f"{where} must be a dict with BACKEND and OPTIONS, e.g. {_EXAMPLE}")
         unknown = sorted(set(entry) - _CLIENT_KEYS)
         if unknown:
-            raise ConfigError(f"{where} has unknown key(s) {', '.join(unknown)}; known: BACKEND, OPTIONS, ASYNC_BACKEND")
+            raise ConfigError(
+                f"{where} has unknown key(s) {', '.join(unknown)}; known: BACKEND, OPTIONS, ASYNC_BACKEND"
+            )
         backend = entry.get("BACKEND", "anthropic")
         options = entry.get("OPTIONS") or {}
         if not isinstance(options, Mapping):
@@ -241,8 +245,10 @@ def _read_clients(raw: Any, *, testing: bool, debug: bool) -> dict[str, ClientSp
                 f"{where}['BACKEND'] must be one of {', '.join(BACKENDS)} or 'module:Class', not {backend!r}"
             )
         if "usage_recorder" in options:
-            raise ConfigError(f"{where}['OPTIONS'] must not set usage_recorder: the extension records usage itself "
-                              "(connect to claude_web_flask.usage_recorded instead)")
+            raise ConfigError(
+                f"{where}['OPTIONS'] must not set usage_recorder: the extension records usage itself "
+                "(connect to claude_web_flask.usage_recorded instead)"
+            )
         if backend == "fake":
             if not (testing or debug):
                 raise ConfigError(
@@ -286,8 +292,9 @@ def _read_pricing(raw: Any) -> dict[str, ModelPrice]:
         if missing:
             raise ConfigError(f"{where} is missing {', '.join(missing)} (USD per million tokens)")
         try:
-            table[str(prefix)] = ModelPrice(*(Decimal(str(value[k])) for k in ("input", "output", "cache_write",
-                                                                                  "cache_read")))
+            table[str(prefix)] = ModelPrice(
+                *(Decimal(str(value[k])) for k in ("input", "output", "cache_write", "cache_read"))
+            )
         except ArithmeticError as exc:
             raise ConfigError(f"{where}: prices must be numbers ({exc})") from exc
     return table

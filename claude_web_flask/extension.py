@@ -101,7 +101,7 @@ class _AppState:
         if db is None:
             raise ConfigError(
                 'CLAUDE_WEB_USAGE_STORAGE is "sqlalchemy" but the app has no Flask-SQLAlchemy: call '
-                "db.init_app(app), or set CLAUDE_WEB_USAGE_STORAGE to \"log\""
+                'db.init_app(app), or set CLAUDE_WEB_USAGE_STORAGE to "log"'
             )
         with self.app.app_context():
             engine = db.engine

@@ -121,8 +121,9 @@ def _error(status: int, kind: str, message: str, **extra: Any) -> tuple[Response
     return jsonify({"error": {"type": kind, "message": message, **extra}}), status
 
 
-def create_jobs_blueprint(name: str = "claude_web_jobs", *, service: JobService | None = None,
-                          owner: Callable[[], str | None] | None = None) -> Blueprint:
+def create_jobs_blueprint(
+    name: str = "claude_web_jobs", *, service: JobService | None = None, owner: Callable[[], str | None] | None = None
+) -> Blueprint:
     """A jobs blueprint; ``service`` and ``owner`` override the app configuration (handy in tests)."""
     bp = Blueprint(name, __name__)
 
@@ -159,12 +160,16 @@ def create_jobs_blueprint(name: str = "claude_web_jobs", *, service: JobService 
             job = svc().start(kind, params, owner=current, alias=body.get("alias", "default"))
         except JobRequestError as exc:
             return jsonify(exc.to_dict()), 400
-        return jsonify({
-            "job_id": job.id, "kind": job.kind, "state": job.state,
-            "events_url": url_for(f"{bp.name}.events", job_id=job.id),
-            "status_url": url_for(f"{bp.name}.status", job_id=job.id),
-            "cancel_url": url_for(f"{bp.name}.cancel", job_id=job.id),
-        }), 202
+        return jsonify(
+            {
+                "job_id": job.id,
+                "kind": job.kind,
+                "state": job.state,
+                "events_url": url_for(f"{bp.name}.events", job_id=job.id),
+                "status_url": url_for(f"{bp.name}.status", job_id=job.id),
+                "cancel_url": url_for(f"{bp.name}.cancel", job_id=job.id),
+            }
+        ), 202
 
     @bp.get("/<job_id>/events/")
     def events(job_id: str) -> Any:

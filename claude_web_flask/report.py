@@ -62,8 +62,13 @@ def summarize(rows: Iterable[Mapping[str, Any]], groups: Sequence[str]) -> list[
         key = tuple(_group_value(row, g) for g in groups)
         line = sums.get(key)
         if line is None:
-            line = sums[key] = {**dict(zip(groups, key, strict=True)), "requests": 0,
-                                **dict.fromkeys(TOKENS, 0), "cost": Decimal(0), "unpriced": 0}
+            line = sums[key] = {
+                **dict(zip(groups, key, strict=True)),
+                "requests": 0,
+                **dict.fromkeys(TOKENS, 0),
+                "cost": Decimal(0),
+                "unpriced": 0,
+            }
         line["requests"] += 1
         for name in TOKENS:
             line[name] += int(row.get(name) or 0)
@@ -91,8 +96,9 @@ def render_table(groups: Sequence[str], rows: list[dict[str, Any]]) -> str:
     widths = [max(len(x) for x in column) for column in zip(header, *cells, footer, strict=True)]
 
     def line(values: list[str]) -> str:
-        return "  ".join(v.ljust(w) if i < len(groups) else v.rjust(w)
-                         for i, (v, w) in enumerate(zip(values, widths, strict=True))).rstrip()
+        return "  ".join(
+            v.ljust(w) if i < len(groups) else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(c) for c in cells), line(footer)])
 

@@ -68,8 +68,11 @@ def _offers_calculator(body: dict[str, Any]) -> bool:
 
 def _expression_of(body: dict[str, Any], tool_use_id: str) -> str:
     for message in body.get("messages") or []:
-        if isinstance(message, dict) and message.get("role") == "assistant" and isinstance(message.get("content"),
-                                                                                           list):
+        if (
+            isinstance(message, dict)
+            and message.get("role") == "assistant"
+            and isinstance(message.get("content"), list)
+        ):
             for block in message["content"]:
                 if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("id") == tool_use_id:
                     return str((block.get("input") or {}).get("expression", "the expression"))
@@ -103,8 +106,12 @@ class DemoFakeApp(FakeApp):
         question = _plain_text(last.get("content"))
         expression = find_expression(question) if _offers_calculator(body) else None
         if expression:
-            return tool_use("calculator", {"expression": expression}, text="Let me work that out with the calculator.",
-                            event_delay=self.default_event_delay)
+            return tool_use(
+                "calculator",
+                {"expression": expression},
+                text="Let me work that out with the calculator.",
+                event_delay=self.default_event_delay,
+            )
         default, _ = super().build_message(body, None)
         answer = "".join(b.get("text", "") for b in default["content"] if b.get("type") == "text")
         system = body.get("system")

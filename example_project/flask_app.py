@@ -35,8 +35,12 @@ def visitor_id() -> str:
 
 def create_app(fake_url: str | None = None, config: dict[str, Any] | None = None) -> Flask:
     """The app; ``fake_url`` (or ``CLAUDE_WEB_FAKE_URL``) is used unless ``ANTHROPIC_API_KEY`` is set."""
-    app = Flask(__name__, static_folder=str(HERE / "chat" / "static"), static_url_path="/static",
-                template_folder=str(HERE / "flask_templates"))
+    app = Flask(
+        __name__,
+        static_folder=str(HERE / "chat" / "static"),
+        static_url_path="/static",
+        template_folder=str(HERE / "flask_templates"),
+    )
     app.config["SECRET_KEY"] = os.environ.get("DEMO_SECRET_KEY", "claude-web-flask-demo-not-secret")
     key = os.environ.get("ANTHROPIC_API_KEY")
     fake_url = fake_url or os.environ.get("CLAUDE_WEB_FAKE_URL")
@@ -49,16 +53,18 @@ def create_app(fake_url: str | None = None, config: dict[str, Any] | None = None
         client = {"BACKEND": "fake", "OPTIONS": {"base_url": fake_url}}
         app.config["MODE"], app.config["MODE_LABEL"] = "fake", f"Offline: FakeClaude at {fake_url}"
         app.debug = True  # claude_web_flask allows the fake backend only in debug or testing mode
-    app.config.update({
-        "CLAUDE_WEB_CLIENTS": {"default": client},
-        "CLAUDE_WEB_USER_LOADER": visitor_id,
-        "CLAUDE_WEB_USAGE_STORAGE": "log",
-        "CLAUDE_WEB_USAGE_LOG_PATH": str(USAGE_LOG),
-        "CLAUDE_WEB_QUOTAS": {"TOKENS_PER_DAY": 200_000},
-        "CLAUDE_WEB_QUOTA_STORE": "memory",
-        "CLAUDE_WEB_CHAT_MODELS": MODELS,
-        "CLAUDE_WEB_CHAT_MAX_TOKENS": 1024,
-    })
+    app.config.update(
+        {
+            "CLAUDE_WEB_CLIENTS": {"default": client},
+            "CLAUDE_WEB_USER_LOADER": visitor_id,
+            "CLAUDE_WEB_USAGE_STORAGE": "log",
+            "CLAUDE_WEB_USAGE_LOG_PATH": str(USAGE_LOG),
+            "CLAUDE_WEB_QUOTAS": {"TOKENS_PER_DAY": 200_000},
+            "CLAUDE_WEB_QUOTA_STORE": "memory",
+            "CLAUDE_WEB_CHAT_MODELS": MODELS,
+            "CLAUDE_WEB_CHAT_MAX_TOKENS": 1024,
+        }
+    )
     app.config.update(config or {})
     ClaudeWeb(app)
     app.register_blueprint(chat_blueprint, url_prefix="/claude")
@@ -66,8 +72,14 @@ def create_app(fake_url: str | None = None, config: dict[str, Any] | None = None
     @app.get("/")
     def chat_page() -> str:
         visitor_id()
-        return render_template("chat.html", mode=app.config["MODE"], mode_label=app.config["MODE_LABEL"],
-                               models=MODELS, max_tokens=1024, usage_path=USAGE_LOG.name)
+        return render_template(
+            "chat.html",
+            mode=app.config["MODE"],
+            mode_label=app.config["MODE_LABEL"],
+            models=MODELS,
+            max_tokens=1024,
+            usage_path=USAGE_LOG.name,
+        )
 
     return app
 
@@ -87,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         fake = start_demo_fake(pace=args.pace)
         fake_url = fake.base_url
     app = create_app(fake_url)
-    print(f"claude-web Flask demo running at http://{args.host}:{args.port}/ ({app.config['MODE_LABEL']})",
-          flush=True)
+    print(f"claude-web Flask demo running at http://{args.host}:{args.port}/ ({app.config['MODE_LABEL']})", flush=True)
     try:
         app.run(args.host, args.port, threaded=True, use_reloader=False, use_debugger=False)
     finally:

@@ -66,19 +66,21 @@ def _environment(fake_url: str | None, python_path: list[Path]) -> dict[str, str
 
 def _start_fake(host: str, port: int, pace: float) -> tuple[subprocess.Popen[str], str]:
     command = [sys.executable, str(HERE / "demo_fake.py"), "--host", host, "--port", str(port), "--pace", str(pace)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=str(HERE),
-                               env=_environment(None, [CHECKOUT, HERE]))
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, cwd=str(HERE), env=_environment(None, [CHECKOUT, HERE])
+    )
     assert process.stdout is not None
     line = process.stdout.readline().strip()
     if not line.startswith(FAKE_BANNER):
         process.kill()
         raise DemoError(f"FakeClaude did not start (it printed {line!r})")
-    return process, line[len(FAKE_BANNER):]
+    return process, line[len(FAKE_BANNER) :]
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run([sys.executable, str(HERE / "manage.py"), *args], env=env, cwd=str(HERE),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(HERE / "manage.py"), *args], env=env, cwd=str(HERE), capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise DemoError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
 
@@ -101,11 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address of the web server (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port of the web server (default 8000)")
     parser.add_argument("--fake-port", type=int, default=0, help="FakeClaude's port (default: a free one)")
-    parser.add_argument("--pace", type=float, default=0.06,
-                        help="FakeClaude: seconds between streamed events (default 0.06)")
+    parser.add_argument(
+        "--pace", type=float, default=0.06, help="FakeClaude: seconds between streamed events (default 0.06)"
+    )
     parser.add_argument("--fake", action="store_true", help="use FakeClaude even when ANTHROPIC_API_KEY is set")
-    parser.add_argument("--redis-url", default=os.environ.get("DEMO_REDIS_URL") or None,
-                        help="run background jobs on Celery with this Redis (default: in-process threads)")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("DEMO_REDIS_URL") or None,
+        help="run background jobs on Celery with this Redis (default: in-process threads)",
+    )
     args = parser.parse_args(argv)
 
     stop_requested = False
@@ -135,29 +141,66 @@ def main(argv: list[str] | None = None) -> int:
         _manage(env, "migrate", "--noinput")
         _manage(env, "demo_user", "--username", DEMO_USER[0], "--password", DEMO_USER[1], "--staff")
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "demo_site.asgi:application", "--host", args.host,
-             "--port", str(args.port), "--app-dir", str(HERE), "--no-access-log", "--timeout-graceful-shutdown", "3"],
-            env=env, cwd=str(HERE),
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "demo_site.asgi:application",
+                "--host",
+                args.host,
+                "--port",
+                str(args.port),
+                "--app-dir",
+                str(HERE),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "3",
+            ],
+            env=env,
+            cwd=str(HERE),
         )
         processes.append(server)
         if args.redis_url:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "demo_site.celery", "--quiet", "worker", "--pool", "threads",
-                 "--queues", "claude_web_demo", "--concurrency", "4", "--loglevel", "WARNING", "--without-gossip",
-                 "--without-mingle"],
-                env=env, cwd=str(HERE),
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "demo_site.celery",
+                    "--quiet",
+                    "worker",
+                    "--pool",
+                    "threads",
+                    "--queues",
+                    "claude_web_demo",
+                    "--concurrency",
+                    "4",
+                    "--loglevel",
+                    "WARNING",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+                env=env,
+                cwd=str(HERE),
             )
             processes.append(worker)
         _wait_for_port(args.host, args.port, server, timeout=30)
         url = f"http://{args.host}:{args.port}/"
-        which = (f"FakeClaude at {fake_url} (offline; set ANTHROPIC_API_KEY to use the real API)" if use_fake
-                 else "the real Anthropic API (ANTHROPIC_API_KEY is set)")
+        which = (
+            f"FakeClaude at {fake_url} (offline; set ANTHROPIC_API_KEY to use the real API)"
+            if use_fake
+            else "the real Anthropic API (ANTHROPIC_API_KEY is set)"
+        )
         jobs = f"Celery worker + Redis relay at {args.redis_url}" if args.redis_url else "in-process threads"
-        print(f"\nclaude-web demo running at {url}\n"
-              f"  log in as: {DEMO_USER[0]} / {DEMO_USER[1]}\n"
-              f"  Claude:    {which}\n"
-              f"  Jobs:      {jobs}\n"
-              f"  Ctrl-C stops everything.\n", flush=True)
+        print(
+            f"\nclaude-web demo running at {url}\n"
+            f"  log in as: {DEMO_USER[0]} / {DEMO_USER[1]}\n"
+            f"  Claude:    {which}\n"
+            f"  Jobs:      {jobs}\n"
+            f"  Ctrl-C stops everything.\n",
+            flush=True,
+        )
         while not stop_requested:
             for process in processes:
                 if process.poll() is not None:

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from ._runner import JobRunner
 
 
-
 # ---------------------------------------------------------------------------------------------------------------
 # configuration and clients
 
@@ -84,14 +83,24 @@ class JobsConfig:
     threads: int = 4
 
     _FIELDS = (
-        ("REDIS_URL", "redis_url", str), ("CELERY_APP", "celery_app", str),
-        ("CLIENT_FACTORY", "client_factory", str), ("USAGE_RECORDER", "usage_recorder", str),
-        ("KEY_PREFIX", "key_prefix", str), ("STREAM_MAXLEN", "stream_maxlen", int), ("TTL", "ttl", int),
-        ("JOB_TTL", "job_ttl", int), ("QUEUE", "queue", str), ("MAX_RETRIES", "max_retries", int),
-        ("RETRY_BACKOFF", "retry_backoff", float), ("RETRY_BACKOFF_MAX", "retry_backoff_max", float),
-        ("MAX_ATTEMPTS", "max_attempts", int), ("CLIENT_MAX_RETRIES", "client_max_retries", int),
-        ("CREATE_TIMEOUT", "create_timeout", float), ("BATCH_POLL_INTERVAL", "batch_poll_interval", float),
-        ("HEARTBEAT", "heartbeat", float), ("THREADS", "threads", int),
+        ("REDIS_URL", "redis_url", str),
+        ("CELERY_APP", "celery_app", str),
+        ("CLIENT_FACTORY", "client_factory", str),
+        ("USAGE_RECORDER", "usage_recorder", str),
+        ("KEY_PREFIX", "key_prefix", str),
+        ("STREAM_MAXLEN", "stream_maxlen", int),
+        ("TTL", "ttl", int),
+        ("JOB_TTL", "job_ttl", int),
+        ("QUEUE", "queue", str),
+        ("MAX_RETRIES", "max_retries", int),
+        ("RETRY_BACKOFF", "retry_backoff", float),
+        ("RETRY_BACKOFF_MAX", "retry_backoff_max", float),
+        ("MAX_ATTEMPTS", "max_attempts", int),
+        ("CLIENT_MAX_RETRIES", "client_max_retries", int),
+        ("CREATE_TIMEOUT", "create_timeout", float),
+        ("BATCH_POLL_INTERVAL", "batch_poll_interval", float),
+        ("HEARTBEAT", "heartbeat", float),
+        ("THREADS", "threads", int),
     )
 
     @classmethod
@@ -127,13 +136,18 @@ class JobsConfig:
         return f"<JobsConfig mode={'celery' if self.redis_url else 'in-process'} prefix={self.key_prefix!r}>"
 
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_retries=self.max_retries, backoff=self.retry_backoff,
-                           backoff_max=self.retry_backoff_max, max_attempts=self.max_attempts)
+        return RetryPolicy(
+            max_retries=self.max_retries,
+            backoff=self.retry_backoff,
+            backoff_max=self.retry_backoff_max,
+            max_attempts=self.max_attempts,
+        )
 
     def make_relay(self) -> Relay:
         if self.redis_url:
-            return relay_from_url(self.redis_url, prefix=self.key_prefix, maxlen=self.stream_maxlen, ttl=self.ttl,
-                                  job_ttl=self.job_ttl)
+            return relay_from_url(
+                self.redis_url, prefix=self.key_prefix, maxlen=self.stream_maxlen, ttl=self.ttl, job_ttl=self.job_ttl
+            )
         return MemoryRelay(maxlen=self.stream_maxlen, ttl=self.ttl, job_ttl=self.job_ttl)
 
     def make_clients(self) -> ClientRegistry:
@@ -142,9 +156,15 @@ class JobsConfig:
     def make_runner(self, relay: Relay | None = None) -> JobRunner:
         from ._runner import JobRunner
 
-        return JobRunner(relay or self.make_relay(), self.make_clients(), recorder=_resolve(self.usage_recorder),
-                         policy=self.retry_policy(), client_max_retries=self.client_max_retries,
-                         create_timeout=self.create_timeout, batch_poll_interval=self.batch_poll_interval)
+        return JobRunner(
+            relay or self.make_relay(),
+            self.make_clients(),
+            recorder=_resolve(self.usage_recorder),
+            policy=self.retry_policy(),
+            client_max_retries=self.client_max_retries,
+            create_timeout=self.create_timeout,
+            batch_poll_interval=self.batch_poll_interval,
+        )
 
 
 def _env_clients(environ: Mapping[str, str]) -> dict[str, dict[str, Any]] | None:
@@ -160,8 +180,9 @@ def _env_clients(environ: Mapping[str, str]) -> dict[str, dict[str, Any]] | None
     return data
 
 
-_CLIENT_OPTIONS = frozenset({"base_url", "api_key", "api_key_env", "auth_token_env", "timeout", "max_retries",
-                             "default_headers"})
+_CLIENT_OPTIONS = frozenset(
+    {"base_url", "api_key", "api_key_env", "auth_token_env", "timeout", "max_retries", "default_headers"}
+)
 
 
 class ClientRegistry:
@@ -173,8 +194,13 @@ class ClientRegistry:
     neither, the one alias ``default`` is ``Anthropic()`` from ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_BASE_URL``.
     """
 
-    def __init__(self, factory: Callable[[str], Anthropic] | None = None, *,
-                 aliases: tuple[str, ...] | None = None, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        factory: Callable[[str], Anthropic] | None = None,
+        *,
+        aliases: tuple[str, ...] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self._factory = factory
         self._environ = os.environ if environ is None else environ
         self._aliases = aliases
@@ -182,7 +208,8 @@ class ClientRegistry:
         self._pid = os.getpid()
         self._clients: dict[str, Anthropic] = {}
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncAnthropic]] = (
-            weakref.WeakKeyDictionary())
+            weakref.WeakKeyDictionary()
+        )
 
     def __repr__(self) -> str:
         return f"<ClientRegistry aliases={sorted(self._clients)}>"
@@ -241,8 +268,9 @@ class ClientRegistry:
         unknown = sorted(set(options) - _CLIENT_OPTIONS)
         if unknown:
             raise ValueError(f"CLAUDE_WEB_CLIENTS[{alias!r}]: unknown option {unknown[0]!r}")
-        kwargs: dict[str, Any] = {k: options[k] for k in ("base_url", "timeout", "max_retries", "default_headers")
-                                  if k in options}
+        kwargs: dict[str, Any] = {
+            k: options[k] for k in ("base_url", "timeout", "max_retries", "default_headers") if k in options
+        }
         if "api_key" in options:
             kwargs["api_key"] = options["api_key"]
         elif "api_key_env" in options:
@@ -265,9 +293,15 @@ class ClientRegistry:
             client = per_loop.get(alias)
             if client is None:
                 client = AsyncAnthropic(
-                    api_key=sync.api_key, auth_token=sync.auth_token, base_url=sync.base_url, timeout=sync.timeout,
-                    max_retries=sync.max_retries, default_headers=sync._custom_headers,
-                    usage_recorder=sync._usage_recorder, usage_context=sync._usage_context, pricing=sync._pricing,
+                    api_key=sync.api_key,
+                    auth_token=sync.auth_token,
+                    base_url=sync.base_url,
+                    timeout=sync.timeout,
+                    max_retries=sync.max_retries,
+                    default_headers=sync._custom_headers,
+                    usage_recorder=sync._usage_recorder,
+                    usage_context=sync._usage_context,
+                    pricing=sync._pricing,
                 )
                 per_loop[alias] = client
             return client

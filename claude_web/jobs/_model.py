@@ -15,11 +15,27 @@ log = logging.getLogger("claude_web.jobs")
 JOB_KINDS = ("create", "stream", "batch")
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _CUSTOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_PARAMS = frozenset({
-    "model", "max_tokens", "messages", "system", "temperature", "top_k", "top_p", "stop_sequences", "metadata",
-    "tools", "tool_choice", "thinking", "service_tier", "output_config", "container", "inference_geo",
-    "cache_control",
-})
+_PARAMS = frozenset(
+    {
+        "model",
+        "max_tokens",
+        "messages",
+        "system",
+        "temperature",
+        "top_k",
+        "top_p",
+        "stop_sequences",
+        "metadata",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "service_tier",
+        "output_config",
+        "container",
+        "inference_geo",
+        "cache_control",
+    }
+)
 _MAX_PARAMS_BYTES = 8 * 1024 * 1024
 
 

@@ -60,9 +60,17 @@ class _UsageGuard:
 class JobRunner:
     """Runs jobs in a worker (a Celery task or a thread); the same code in both modes."""
 
-    def __init__(self, relay: Relay, clients: ClientRegistry, *, recorder: UsageRecorder | None = None,
-                 policy: RetryPolicy | None = None, client_max_retries: int = 0, create_timeout: float = 3600.0,
-                 batch_poll_interval: float = 30.0) -> None:
+    def __init__(
+        self,
+        relay: Relay,
+        clients: ClientRegistry,
+        *,
+        recorder: UsageRecorder | None = None,
+        policy: RetryPolicy | None = None,
+        client_max_retries: int = 0,
+        create_timeout: float = 3600.0,
+        batch_poll_interval: float = 30.0,
+    ) -> None:
         self.relay = relay
         self.clients = clients
         self.recorder = recorder
@@ -73,8 +81,16 @@ class JobRunner:
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
     # -- usage --------------------------------------------------------------------------------------------
-    def emit_usage(self, job_id: str, key: str, record: UsageRecord, deliver: UsageRecorder | None, *,
-                   summarize: bool = True, quiet: bool = False) -> bool:
+    def emit_usage(
+        self,
+        job_id: str,
+        key: str,
+        record: UsageRecord,
+        deliver: UsageRecorder | None,
+        *,
+        summarize: bool = True,
+        quiet: bool = False,
+    ) -> bool:
         """Hand ``record`` to the recorder unless ``job_id``/``key`` was recorded before; ``True`` if delivered."""
         if not self.relay.claim(f"usage:{job_id}:{key}"):
             if not quiet:
@@ -90,15 +106,27 @@ class JobRunner:
             self.relay.update_job(job_id, {f"usage:{key}": _dumps(_usage_summary(record))})
         return True
 
-    def _settle_lost_calls(self, job_id: str, job: Mapping[str, str], attempt: int, context: dict[str, Any],
-                           model: str | None, operation: str) -> None:
+    def _settle_lost_calls(
+        self,
+        job_id: str,
+        job: Mapping[str, str],
+        attempt: int,
+        context: dict[str, Any],
+        model: str | None,
+        operation: str,
+    ) -> None:
         """Record ``aborted`` for upstream calls whose worker died before it could record them."""
         start = int(job.get("settled") or 0) + 1
         for previous in range(start, attempt):
             started = not self.relay.claim(f"started:{job_id}:{previous}:1")
             if started:
-                record = UsageRecord(operation=operation, model=model, status="aborted", error_type="worker_lost",
-                                     context={**context, "attempt": previous})
+                record = UsageRecord(
+                    operation=operation,
+                    model=model,
+                    status="aborted",
+                    error_type="worker_lost",
+                    context={**context, "attempt": previous},
+                )
                 try:
                     deliver = self.clients.get(str(context.get("alias") or "default"))._usage_recorder
                 except Exception:
@@ -109,8 +137,9 @@ class JobRunner:
             self.relay.update_job(job_id, {"settled": str(attempt - 1)})
 
     # -- one attempt --------------------------------------------------------------------------------------
-    def run(self, job_id: str, kind: str, alias: str, params: Mapping[str, Any], owner: str = "", *,
-            retries: int = 0) -> str:
+    def run(
+        self, job_id: str, kind: str, alias: str, params: Mapping[str, Any], owner: str = "", *, retries: int = 0
+    ) -> str:
         """Run one attempt of a ``create`` or ``stream`` job (or the submit step of a ``batch``).
 
         Returns the job's state afterwards; raises :class:`RetryJob` when it should run again later.
@@ -130,8 +159,12 @@ class JobRunner:
         self._settle_lost_calls(job_id, job, attempt, context, params.get("model"), operation)
         if attempt > self.policy.max_attempts:
             return self._fail(job_id, kind, owner, {"type": "api_error", "message": "The job failed repeatedly."})
-        moved = self.relay.transition(job_id, ("queued", "running"), "running",
-                                      {"attempt": str(attempt), "worker": self.worker, "started_at": _now()})
+        moved = self.relay.transition(
+            job_id,
+            ("queued", "running"),
+            "running",
+            {"attempt": str(attempt), "worker": self.worker, "started_at": _now()},
+        )
         if not moved:
             return (self.relay.get_job(job_id) or {}).get("state", "missing")
         if self.relay.is_cancelled(job_id):
@@ -145,12 +178,15 @@ class JobRunner:
             base = self.clients.get(alias)
         except (JobRequestError, KeyError) as exc:  # a task sent directly, without JobService's checks
             log.error("job %s refused: %s", job_id, exc)
-            return self._fail(job_id, kind, owner, {"type": "invalid_request_error",
-                                                     "message": "The job's parameters or client alias are invalid."})
+            return self._fail(
+                job_id,
+                kind,
+                owner,
+                {"type": "invalid_request_error", "message": "The job's parameters or client alias are invalid."},
+            )
         try:
             guard.deliver = base._usage_recorder
-            client = base.with_options(usage_recorder=guard, usage_context=context,
-                                       max_retries=self.client_max_retries)
+            client = base.with_options(usage_recorder=guard, usage_context=context, max_retries=self.client_max_retries)
             if kind == "create":
                 return self._create(job_id, client, params, owner, guard)
             if kind == "stream":
@@ -164,8 +200,9 @@ class JobRunner:
             delay = None if self.relay.is_cancelled(job_id) else self.policy.delay(exc, retries)
             if delay is not None:
                 log.info("job %s attempt %d: %s; retrying in %.3fs", job_id, attempt, type(exc).__name__, delay)
-                self.relay.transition(job_id, ("running",), "queued",
-                                      {"retry_in": f"{delay:.3f}", "last_error": safe_error(exc)["type"]})
+                self.relay.transition(
+                    job_id, ("running",), "queued", {"retry_in": f"{delay:.3f}", "last_error": safe_error(exc)["type"]}
+                )
                 raise RetryJob(delay, exc) from exc
             log.warning("job %s attempt %d failed for good: %s", job_id, attempt, type(exc).__name__)
             if self.relay.is_cancelled(job_id):
@@ -177,14 +214,29 @@ class JobRunner:
                 self._record_failure(guard, operation, params, context, exc)
             return self._fail(job_id, kind, owner, safe_error(exc))
 
-    def _record_failure(self, guard: _UsageGuard, operation: str, params: Mapping[str, Any],
-                        context: dict[str, Any], exc: BaseException) -> None:
+    def _record_failure(
+        self, guard: _UsageGuard, operation: str, params: Mapping[str, Any], context: dict[str, Any], exc: BaseException
+    ) -> None:
         """A failed attempt that produced no usage record (no upstream call got that far) still records one."""
-        guard(UsageRecord(operation=operation, model=params.get("model"), status="error",
-                          error_type=getattr(exc, "type", None) or type(exc).__name__, context=context))
+        guard(
+            UsageRecord(
+                operation=operation,
+                model=params.get("model"),
+                status="error",
+                error_type=getattr(exc, "type", None) or type(exc).__name__,
+                context=context,
+            )
+        )
 
-    def _finish(self, job_id: str, kind: str, owner: str, event: str, data: Mapping[str, Any],
-                fields: Mapping[str, str] | None = None) -> str:
+    def _finish(
+        self,
+        job_id: str,
+        kind: str,
+        owner: str,
+        event: str,
+        data: Mapping[str, Any],
+        fields: Mapping[str, str] | None = None,
+    ) -> str:
         if self.relay.finish(job_id, event, data, {"finished_at": _now(), **(fields or {})}) is None:
             return (self.relay.get_job(job_id) or {}).get("state", "missing")
         job_finished.send(job_id=job_id, kind=kind, state=event, owner=owner)
@@ -196,16 +248,14 @@ class JobRunner:
     def _cancelled(self, job_id: str, kind: str, owner: str) -> str:
         return self._finish(job_id, kind, owner, "cancelled", {"reason": "cancelled"})
 
-    def _create(self, job_id: str, client: Anthropic, params: Mapping[str, Any], owner: str,
-                guard: _UsageGuard) -> str:
+    def _create(self, job_id: str, client: Anthropic, params: Mapping[str, Any], owner: str, guard: _UsageGuard) -> str:
         guard.mark_started()
         message = client.messages.create(**params, timeout=self.create_timeout)
         result = message.to_dict(mode="json")
         done = {"stop_reason": message.stop_reason, "usage": message.usage.to_dict(mode="json"), "message": result}
         return self._finish(job_id, "create", owner, "done", done, {"result": _dumps(result)})
 
-    def _stream(self, job_id: str, client: Anthropic, params: Mapping[str, Any], owner: str,
-                guard: _UsageGuard) -> str:
+    def _stream(self, job_id: str, client: Anthropic, params: Mapping[str, Any], owner: str, guard: _UsageGuard) -> str:
         done: dict[str, Any] | None = None
         guard.mark_started()
         with client.messages.stream(**params) as stream:
@@ -228,13 +278,18 @@ class JobRunner:
                     return self._cancelled(job_id, "stream", owner)
             message = stream.current_message_snapshot
         if done is None:
-            return self._fail(job_id, "stream", owner, {"type": "stream_error",
-                                                          "message": "The answer stream broke off. Please try again."})
+            return self._fail(
+                job_id,
+                "stream",
+                owner,
+                {"type": "stream_error", "message": "The answer stream broke off. Please try again."},
+            )
         return self._finish(job_id, "stream", owner, "done", done, {"result": _dumps(message.to_dict(mode="json"))})
 
     # -- batches ------------------------------------------------------------------------------------------
-    def _batch_submit(self, job_id: str, client: Anthropic, params: Mapping[str, Any], owner: str,
-                      guard: _UsageGuard) -> str:
+    def _batch_submit(
+        self, job_id: str, client: Anthropic, params: Mapping[str, Any], owner: str, guard: _UsageGuard
+    ) -> str:
         job = self.relay.get_job(job_id) or {}
         if job.get("batch_id"):  # redelivered after the submit went through: do not submit twice
             return "polling"
@@ -285,25 +340,41 @@ class JobRunner:
                 continue
             message = result.get("message") or {}
             usage = message.get("usage") or {}
-            record = UsageRecord(operation="batches.result", model=message.get("model"),
-                                 context={**base, "custom_id": entry.get("custom_id")})
+            record = UsageRecord(
+                operation="batches.result",
+                model=message.get("model"),
+                context={**base, "custom_id": entry.get("custom_id")},
+            )
             for name in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
                 value = usage.get(name)
                 if isinstance(value, int):
                     setattr(record, name, value)
-            cost = compute_cost(record.model, input_tokens=record.input_tokens, output_tokens=record.output_tokens,
-                                cache_creation_input_tokens=record.cache_creation_input_tokens,
-                                cache_read_input_tokens=record.cache_read_input_tokens)
+            cost = compute_cost(
+                record.model,
+                input_tokens=record.input_tokens,
+                output_tokens=record.output_tokens,
+                cache_creation_input_tokens=record.cache_creation_input_tokens,
+                cache_read_input_tokens=record.cache_read_input_tokens,
+            )
             record.cost = None if cost is None else cost / 2  # batches are billed at half price
             self.emit_usage(job_id, f"result:{entry.get('custom_id')}", record, deliver, summarize=False)
 
 
 def _usage_summary(record: UsageRecord) -> dict[str, Any]:
-    return {"operation": record.operation, "status": record.status, "model": record.model,
-            "input_tokens": record.input_tokens, "output_tokens": record.output_tokens,
-            "cost": None if record.cost is None else str(record.cost), "error_type": record.error_type}
+    return {
+        "operation": record.operation,
+        "status": record.status,
+        "model": record.model,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "cost": None if record.cost is None else str(record.cost),
+        "error_type": record.error_type,
+    }
 
 
 def _batch_summary(batch: Any) -> dict[str, Any]:
-    return {"batch_id": batch.id, "processing_status": batch.processing_status,
-            "request_counts": batch.request_counts.to_dict(mode="json")}
+    return {
+        "batch_id": batch.id,
+        "processing_status": batch.processing_status,
+        "request_counts": batch.request_counts.to_dict(mode="json"),
+    }

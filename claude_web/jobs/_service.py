@@ -115,8 +115,9 @@ def sse_frame(event: RelayEvent) -> str:
 class JobService:
     """Start, watch, inspect and cancel jobs on behalf of an owner (a user id string)."""
 
-    def __init__(self, relay: Relay, executor: Executor, *, clients: ClientRegistry | None = None,
-                 heartbeat: float = 15.0) -> None:
+    def __init__(
+        self, relay: Relay, executor: Executor, *, clients: ClientRegistry | None = None, heartbeat: float = 15.0
+    ) -> None:
         self.relay = relay
         self.executor = executor
         self.clients = clients or ClientRegistry()
@@ -141,8 +142,11 @@ class JobService:
             log.info("claude-web jobs: Celery workers with the Redis relay %r", relay)
         else:
             executor = ThreadExecutor(config.make_runner(relay), threads=config.threads)
-            log.info("claude-web jobs: in-process mode (no Redis URL configured): %d threads and an in-memory "
-                     "relay; jobs do not survive a restart", config.threads)
+            log.info(
+                "claude-web jobs: in-process mode (no Redis URL configured): %d threads and an in-memory "
+                "relay; jobs do not survive a restart",
+                config.threads,
+            )
         return cls(relay, executor, clients=config.make_clients(), heartbeat=config.heartbeat)
 
     def start(self, kind: str, params: Any, *, owner: str, alias: Any = "default") -> Job:
@@ -173,8 +177,15 @@ class JobService:
     def status(self, job_id: str, owner: str) -> dict[str, Any]:
         return self.get(job_id, owner).status()
 
-    def events(self, job_id: str, owner: str, last_event_id: str | None = None, *,
-               heartbeats: bool = False, timeout: float | None = None) -> Iterator[RelayEvent]:
+    def events(
+        self,
+        job_id: str,
+        owner: str,
+        last_event_id: str | None = None,
+        *,
+        heartbeats: bool = False,
+        timeout: float | None = None,
+    ) -> Iterator[RelayEvent]:
         """The job's events after ``last_event_id`` until the final one.
 
         Ownership and the id are checked now (:class:`JobNotFound`, :class:`~claude_web.relay.InvalidEventId`),
@@ -182,11 +193,11 @@ class JobService:
         """
         self.get(job_id, owner)
         after = check_event_id(last_event_id)
-        return self.relay.events(job_id, after, heartbeat=self.heartbeat, timeout=timeout,
-                                 yield_heartbeats=heartbeats)
+        return self.relay.events(job_id, after, heartbeat=self.heartbeat, timeout=timeout, yield_heartbeats=heartbeats)
 
-    def sse(self, job_id: str, owner: str, last_event_id: str | None = None, *,
-            timeout: float | None = None) -> Iterator[str]:
+    def sse(
+        self, job_id: str, owner: str, last_event_id: str | None = None, *, timeout: float | None = None
+    ) -> Iterator[str]:
         """An SSE body (``str`` frames, heartbeat comments included) for a streaming response."""
         events = self.events(job_id, owner, last_event_id, heartbeats=True, timeout=timeout)
 
@@ -204,8 +215,7 @@ class JobService:
             return job.status()
         self.relay.request_cancel(job_id)
         self.relay.update_job(job_id, {"cancel_requested": _now()})
-        self.relay.finish(job_id, "cancelled", {"reason": "cancelled"}, {"finished_at": _now()},
-                          only_from=("queued",))
+        self.relay.finish(job_id, "cancelled", {"reason": "cancelled"}, {"finished_at": _now()}, only_from=("queued",))
         return self.get(job_id, owner).status()
 
     def close(self) -> None:

@@ -16,14 +16,23 @@ from ._server import FakeClaude
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m claude_web.testing",
-                                     description="Run a fake Anthropic Messages API server.")
+    parser = argparse.ArgumentParser(
+        prog="python -m claude_web.testing", description="Run a fake Anthropic Messages API server."
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default 0: a free port)")
-    parser.add_argument("--batch-polls-until-end", type=int, default=None,
-                        help="retrieves a message batch needs before it ends (default 1)")
-    parser.add_argument("--event-delay", type=float, default=0.0,
-                        help="seconds between the events of unscripted streamed replies (default 0)")
+    parser.add_argument(
+        "--batch-polls-until-end",
+        type=int,
+        default=None,
+        help="retrieves a message batch needs before it ends (default 1)",
+    )
+    parser.add_argument(
+        "--event-delay",
+        type=float,
+        default=0.0,
+        help="seconds between the events of unscripted streamed replies (default 0)",
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()

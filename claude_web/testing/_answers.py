@@ -181,7 +181,7 @@ def split_wordish(value: str) -> list[str]:
     i = g = 0
     while i < len(tokens):
         size = _GROUPS[g % len(_GROUPS)]
-        pieces.append("".join(tokens[i:i + size]))
+        pieces.append("".join(tokens[i : i + size]))
         i += size
         g += 1
     return pieces
@@ -197,7 +197,7 @@ def split_even(value: str, count: int) -> list[str]:
     pos = 0
     for i in range(count):
         step = size + (1 if i < extra else 0)
-        pieces.append(value[pos:pos + step])
+        pieces.append(value[pos : pos + step])
         pos += step
     return pieces
 
@@ -250,8 +250,9 @@ def _block_events(index: int, block: dict[str, Any], chunks: int | None) -> Iter
     if kind == "text":
         start = {k: v for k, v in block.items() if k != "text"}
         start["text"] = ""
-        yield _sse("content_block_start", _dumps({"type": "content_block_start", "index": index,
-                                                  "content_block": start}))
+        yield _sse(
+            "content_block_start", _dumps({"type": "content_block_start", "index": index, "content_block": start})
+        )
         value = str(block.get("text", ""))
         pieces = split_wordish(value) if chunks is None else split_even(value, chunks)
         for piece in pieces:
@@ -259,30 +260,35 @@ def _block_events(index: int, block: dict[str, Any], chunks: int | None) -> Iter
     elif kind == "tool_use":
         start = {k: v for k, v in block.items() if k != "input"}
         start["input"] = {}
-        yield _sse("content_block_start", _dumps({"type": "content_block_start", "index": index,
-                                                  "content_block": start}))
+        yield _sse(
+            "content_block_start", _dumps({"type": "content_block_start", "index": index, "content_block": start})
+        )
         raw = json.dumps(block.get("input", {}))
         count = chunks if chunks is not None else max(1, len(raw) // 8)
         for piece in split_even(raw, count):
-            yield _sse("content_block_delta",
-                       prefix + '{"type":"input_json_delta","partial_json":' + _dumps(piece) + "}}")
+            yield _sse(
+                "content_block_delta", prefix + '{"type":"input_json_delta","partial_json":' + _dumps(piece) + "}}"
+            )
     elif kind == "thinking":
         start = {k: v for k, v in block.items() if k not in ("thinking", "signature")}
         start["thinking"] = ""
         start["signature"] = ""
-        yield _sse("content_block_start", _dumps({"type": "content_block_start", "index": index,
-                                                  "content_block": start}))
+        yield _sse(
+            "content_block_start", _dumps({"type": "content_block_start", "index": index, "content_block": start})
+        )
         value = str(block.get("thinking", ""))
         pieces = split_wordish(value) if chunks is None else split_even(value, chunks)
         for piece in pieces:
             yield _sse("content_block_delta", prefix + '{"type":"thinking_delta","thinking":' + _dumps(piece) + "}}")
         signature = block.get("signature")
         if signature:
-            yield _sse("content_block_delta",
-                       prefix + '{"type":"signature_delta","signature":' + _dumps(signature) + "}}")
+            yield _sse(
+                "content_block_delta", prefix + '{"type":"signature_delta","signature":' + _dumps(signature) + "}}"
+            )
     else:
-        yield _sse("content_block_start", _dumps({"type": "content_block_start", "index": index,
-                                                  "content_block": block}))
+        yield _sse(
+            "content_block_start", _dumps({"type": "content_block_start", "index": index, "content_block": block})
+        )
     yield _sse("content_block_stop", f'{{"type":"content_block_stop","index":{index}}}')
 
 
@@ -304,19 +310,28 @@ def _stream_events(message: dict[str, Any], chunks: list[int | None], pings: int
                 for _ in range(pings):
                     yield _PING
             first = False
-    yield _sse("message_delta", _dumps({
-        "type": "message_delta",
-        "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]},
-        "usage": {"output_tokens": message["usage"]["output_tokens"]},
-    }))
+    yield _sse(
+        "message_delta",
+        _dumps(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]},
+                "usage": {"output_tokens": message["usage"]["output_tokens"]},
+            }
+        ),
+    )
     yield _sse("message_stop", '{"type":"message_stop"}')
 
 
 def _with_faults(events: Iterator[bytes], reply: MessageReply) -> Iterator[Action]:
     """Apply ``event_delay`` and the error/drop/malformed faults (counted over all events, ping included)."""
     pause = Sleep(reply.event_delay) if reply.event_delay > 0 else None
-    error_event = _sse("error", _dumps({"type": "error", "error": {
-        "type": reply.error_type, "message": default_error_message(reply.error_type)}}))
+    error_event = _sse(
+        "error",
+        _dumps(
+            {"type": "error", "error": {"type": reply.error_type, "message": default_error_message(reply.error_type)}}
+        ),
+    )
     sent = 0
 
     def faults() -> Iterator[Action]:

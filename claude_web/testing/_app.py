@@ -48,6 +48,8 @@ __all__ = ["DROP", "Action", "FakeApp", "FakeResponse", "RecordedRequest", "Slee
 logger = logging.getLogger("claude_web.testing")
 
 ORGANIZATION_ID = "5c1f2f0e-6b7a-4c43-9d8e-fa4e0c0de001"
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     """One request FakeClaude received (control calls under ``/_fake/`` are not recorded)."""
@@ -171,7 +173,7 @@ def _page(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
         has_more = start > 0
     else:
         start = ids.index(after_id) + 1 if after_id and after_id in ids else (len(ids) if after_id else 0)
-        data = items[start:start + limit]
+        data = items[start : start + limit]
         has_more = start + limit < len(items)
     return {
         "data": data,
@@ -281,12 +283,16 @@ class FakeApp:
     def _json(self, status: int, payload: Any) -> FakeResponse:
         return FakeResponse(status, self._headers(), _dumps(payload).encode())
 
-    def _error(self, status: int, message: str, error_type: str | None = None,
-               extra_headers: dict[str, str] | None = None) -> FakeResponse:
+    def _error(
+        self, status: int, message: str, error_type: str | None = None, extra_headers: dict[str, str] | None = None
+    ) -> FakeResponse:
         headers = self._headers()
         request_id = headers[1][1]
-        body = {"type": "error", "error": {"type": error_type or default_error_type(status), "message": message},
-                "request_id": request_id}
+        body = {
+            "type": "error",
+            "error": {"type": error_type or default_error_type(status), "message": message},
+            "request_id": request_id,
+        }
         if extra_headers:
             names = {k.lower() for k in extra_headers}
             headers = [h for h in headers if h[0] not in names] + list(extra_headers.items())
@@ -313,8 +319,9 @@ class FakeApp:
 
     # -- entry point ---------------------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
-               body: bytes) -> FakeResponse:
+    def handle(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> FakeResponse:
         """Answer one request. ``headers`` must have lower-cased names; ``path`` has no query string."""
         method = method.upper()
         if path.startswith("/_fake/"):
@@ -342,8 +349,15 @@ class FakeApp:
         response.delay = pause
         return response
 
-    def _route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes,
-               forced: MessageReply | None) -> FakeResponse:
+    def _route(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        forced: MessageReply | None,
+    ) -> FakeResponse:
         if not path.startswith("/v1/"):
             raise _HTTPError(404, "Not Found")
         if not headers.get("x-api-key") and not headers.get("authorization", "").lower().startswith("bearer "):
@@ -439,13 +453,19 @@ class FakeApp:
         n = len(batch["_requests"])
         canceled = batch["processing_status"] == "canceling"
         batch["processing_status"] = "ended"
-        batch["request_counts"] = {"processing": 0, "succeeded": 0 if canceled else n, "errored": 0,
-                                   "canceled": n if canceled else 0, "expired": 0}
+        batch["request_counts"] = {
+            "processing": 0,
+            "succeeded": 0 if canceled else n,
+            "errored": 0,
+            "canceled": n if canceled else 0,
+            "expired": 0,
+        }
         batch["ended_at"] = _iso(datetime.now(timezone.utc))
         batch["results_url"] = f"{batch['_base']}/v1/messages/batches/{batch['id']}/results"
 
-    def _batches_route(self, method: str, rest: list[str], query: dict[str, str], headers: dict[str, str],
-                       body: bytes) -> FakeResponse:
+    def _batches_route(
+        self, method: str, rest: list[str], query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> FakeResponse:
         if not rest:
             if method == "POST":
                 return self._json(200, self._create_batch(headers, body))
@@ -466,8 +486,11 @@ class FakeApp:
                 return self._json(200, self._batch_view(batch))
             if len(rest) == 1 and method == "DELETE":
                 if batch["processing_status"] != "ended":
-                    raise _HTTPError(400, f"Message batch {batch_id} cannot be deleted while it is being processed; "
-                                          "cancel it first and wait for it to end.")
+                    raise _HTTPError(
+                        400,
+                        f"Message batch {batch_id} cannot be deleted while it is being processed; "
+                        "cancel it first and wait for it to end.",
+                    )
                 del self._batches[batch_id]
                 return self._json(200, {"id": batch_id, "type": "message_batch_deleted"})
             if rest[1:] == ["cancel"] and method == "POST":
@@ -496,8 +519,9 @@ class FakeApp:
         payload = self._json_body(body)
         requests = payload.get("requests")
         if not isinstance(requests, list):
-            raise _HTTPError(400, "requests: Field required" if requests is None else
-                             "requests: Input should be a valid list")
+            raise _HTTPError(
+                400, "requests: Field required" if requests is None else "requests: Input should be a valid list"
+            )
         if not requests:
             raise _HTTPError(400, "requests: List should have at least 1 item after validation, not 0")
         seen: set[str] = set()
@@ -516,8 +540,7 @@ class FakeApp:
             "id": random_id("msgbatch_"),
             "type": "message_batch",
             "processing_status": "in_progress",
-            "request_counts": {"processing": len(requests), "succeeded": 0, "errored": 0, "canceled": 0,
-                               "expired": 0},
+            "request_counts": {"processing": len(requests), "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0},
             "ended_at": None,
             "created_at": _iso(now),
             "expires_at": _iso(now + timedelta(hours=24)),
@@ -550,9 +573,12 @@ class FakeApp:
                 return FakeResponse(200, plain, _dumps([r.to_json() for r in self.requests]).encode())
             if path == "/_fake/state" and method == "GET":
                 with self._lock:
-                    state = {"queued": len(self._queue), "requests": len(self._requests),
-                             "streams_aborted": self._streams_aborted,
-                             "batch_polls_until_end": self.batch_polls_until_end}
+                    state = {
+                        "queued": len(self._queue),
+                        "requests": len(self._requests),
+                        "streams_aborted": self._streams_aborted,
+                        "batch_polls_until_end": self.batch_polls_until_end,
+                    }
                 return FakeResponse(200, plain, _dumps(state).encode())
             if path == "/_fake/config" and method == "POST":
                 data = json.loads(body or b"{}")

@@ -98,8 +98,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             reply = self.server.owner._handle(self.command, self.path, headers, body)
         except Exception as exc:  # a bug in the fake: answer 500 rather than hang the client
-            reply = _Reply(500, [("content-type", "application/json")],
-                           json.dumps({"message": f"fake server error: {type(exc).__name__}: {exc}"}).encode())
+            reply = _Reply(
+                500,
+                [("content-type", "application/json")],
+                json.dumps({"message": f"fake server error: {type(exc).__name__}: {exc}"}).encode(),
+            )
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)
@@ -154,15 +157,20 @@ class _CloudServer:
         """The in-process client to the FakeClaude app (no socket), opened by ``start()``."""
         client = self._upstream_client
         if client is None:
-            client = self._upstream_client = httpx.Client(transport=self.fake.transport(),
-                                                          base_url="http://fakeclaude.invalid", timeout=30.0)
+            client = self._upstream_client = httpx.Client(
+                transport=self.fake.transport(), base_url="http://fakeclaude.invalid", timeout=30.0
+            )
         return client
 
     def start(self) -> Any:
         if self._server is None:
             server = _HTTPServer(self._address, self)
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                      name=f"{type(self).__name__}:{server.server_address[1]}", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"{type(self).__name__}:{server.server_address[1]}",
+                daemon=True,
+            )
             thread.start()
             self._server, self._thread = server, thread
         return self
@@ -181,8 +189,9 @@ class _CloudServer:
             self._upstream_client.close()
             self._upstream_client = None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -227,8 +236,11 @@ class _CloudServer:
         raise NotImplementedError
 
     def _send_upstream(self, path: str, payload: dict[str, Any], beta: str | None) -> httpx.Response:
-        headers = {"x-api-key": f"{self._name}-upstream", "anthropic-version": "2023-06-01",
-                   "content-type": "application/json"}
+        headers = {
+            "x-api-key": f"{self._name}-upstream",
+            "anthropic-version": "2023-06-01",
+            "content-type": "application/json",
+        }
         if beta:
             headers["anthropic-beta"] = beta
         request = self._upstream.build_request("POST", path, content=json.dumps(payload).encode(), headers=headers)
@@ -266,8 +278,11 @@ _BEDROCK_ROUTE = re.compile(r"/model/([^/]+)/(invoke|invoke-with-response-stream
 
 
 def _aws_error(status: int, name: str, message: str, extra: list[tuple[str, str]] | None = None) -> _Reply:
-    headers = [("content-type", "application/json"), ("x-amzn-requestid", str(uuid.uuid4())),
-               ("x-amzn-ErrorType", f"{name}:http://internal.amazon.com/coral/com.amazon.bedrock/")]
+    headers = [
+        ("content-type", "application/json"),
+        ("x-amzn-requestid", str(uuid.uuid4())),
+        ("x-amzn-ErrorType", f"{name}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+    ]
     return _Reply(status, headers + list(extra or []), json.dumps({"message": message}).encode())
 
 
@@ -293,8 +308,7 @@ class FakeBedrock(_CloudServer):
     ) -> None:
         super().__init__(fake, host=host, port=port)
         self.region = region
-        self.credentials = dict(credentials) if credentials is not None else {TEST_ACCESS_KEY: (TEST_SECRET_KEY,
-                                                                                                None)}
+        self.credentials = dict(credentials) if credentials is not None else {TEST_ACCESS_KEY: (TEST_SECRET_KEY, None)}
         self.api_keys = frozenset(api_keys)
         self.signatures_verified = 0
         """How many SigV4 signatures were recomputed and matched."""
@@ -323,8 +337,9 @@ class FakeBedrock(_CloudServer):
         if auth[:7].lower() == "bearer ":
             if auth[7:].strip() in self.api_keys:
                 return None
-            return _aws_error(403, "UnrecognizedClientException", "Invalid API Key format: Must start with pre-"
-                              "defined prefix")
+            return _aws_error(
+                403, "UnrecognizedClientException", "Invalid API Key format: Must start with pre-defined prefix"
+            )
         if not auth.startswith("AWS4-HMAC-SHA256 "):
             return _aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
         fields = dict(_AUTH_FIELDS.findall(auth))
@@ -333,17 +348,24 @@ class FakeBedrock(_CloudServer):
         signature = fields.get("Signature", "")
         amz_date = headers.get("x-amz-date", "")
         if len(scope) != 5 or scope[4] != "aws4_request" or not signature or not amz_date:
-            return _aws_error(403, "IncompleteSignatureException", "Authorization header requires Credential, "
-                              "SignedHeaders and Signature, and the request an X-Amz-Date header")
+            return _aws_error(
+                403,
+                "IncompleteSignatureException",
+                "Authorization header requires Credential, "
+                "SignedHeaders and Signature, and the request an X-Amz-Date header",
+            )
         access_key, date, region, service, _ = scope
         known = self.credentials.get(access_key)
         if known is None:
-            return _aws_error(403, "UnrecognizedClientException",
-                              "The security token included in the request is invalid.")
+            return _aws_error(
+                403, "UnrecognizedClientException", "The security token included in the request is invalid."
+            )
         if service != "bedrock" or region != self.region or not amz_date.startswith(date):
-            return _aws_error(403, "InvalidSignatureException",
-                              f"Credential should be scoped to a valid region and service 'bedrock' "
-                              f"({region!r}/{service!r}).")
+            return _aws_error(
+                403,
+                "InvalidSignatureException",
+                f"Credential should be scoped to a valid region and service 'bedrock' ({region!r}/{service!r}).",
+            )
         try:
             when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
         except ValueError:
@@ -351,24 +373,46 @@ class FakeBedrock(_CloudServer):
         if abs(datetime.datetime.now(datetime.timezone.utc) - when) > _MAX_SKEW:
             return _aws_error(403, "InvalidSignatureException", "Signature expired: the request time is too skewed")
         secret_key, session_token = known
-        if session_token is not None and (headers.get("x-amz-security-token") != session_token
-                                          or "x-amz-security-token" not in signed):
-            return _aws_error(403, "UnrecognizedClientException",
-                              "The security token included in the request is invalid.")
+        if session_token is not None and (
+            headers.get("x-amz-security-token") != session_token or "x-amz-security-token" not in signed
+        ):
+            return _aws_error(
+                403, "UnrecognizedClientException", "The security token included in the request is invalid."
+            )
         if "host" not in signed or any(name not in headers for name in signed):
             return _aws_error(403, "InvalidSignatureException", "Signed headers are missing from the request")
-        expected = self._signature(method, target, {name: headers[name] for name in signed}, body, amz_date,
-                                   access_key, secret_key, session_token)
+        expected = self._signature(
+            method,
+            target,
+            {name: headers[name] for name in signed},
+            body,
+            amz_date,
+            access_key,
+            secret_key,
+            session_token,
+        )
         if not hmac.compare_digest(expected, signature):
-            return _aws_error(403, "InvalidSignatureException",
-                              "The request signature we calculated does not match the signature you provided. "
-                              "Check your AWS Secret Access Key and signing method.")
+            return _aws_error(
+                403,
+                "InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided. "
+                "Check your AWS Secret Access Key and signing method.",
+            )
         with self._lock:
             self.signatures_verified += 1
         return None
 
-    def _signature(self, method: str, target: str, headers: dict[str, str], body: bytes, amz_date: str,
-                   access_key: str, secret_key: str, session_token: str | None) -> str:
+    def _signature(
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes,
+        amz_date: str,
+        access_key: str,
+        secret_key: str,
+        session_token: str | None,
+    ) -> str:
         """Recompute the SigV4 signature with botocore from what was received."""
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
@@ -398,8 +442,11 @@ class FakeBedrock(_CloudServer):
         if not isinstance(payload, dict):
             return _aws_error(400, "ValidationException", "Malformed input request, please reformat your input")
         if payload.get("anthropic_version") != BEDROCK_VERSION:
-            return _aws_error(400, "ValidationException",
-                              f"anthropic_version: must be {BEDROCK_VERSION!r}, got {payload.get('anthropic_version')!r}")
+            return _aws_error(
+                400,
+                "ValidationException",
+                f"anthropic_version: must be {BEDROCK_VERSION!r}, got {payload.get('anthropic_version')!r}",
+            )
         for key in ("model", "stream"):
             if key in payload:
                 return _aws_error(400, "ValidationException", f"extraneous key [{key}] is not permitted")
@@ -417,8 +464,11 @@ class FakeBedrock(_CloudServer):
             content = response.read()
             response.close()
             return _Reply(200, [("content-type", "application/json"), ("x-amzn-requestid", request_id)], content)
-        headers_out = [("content-type", "application/vnd.amazon.eventstream"), ("x-amzn-requestid", request_id),
-                       ("x-amzn-bedrock-content-type", "application/json")]
+        headers_out = [
+            ("content-type", "application/vnd.amazon.eventstream"),
+            ("x-amzn-requestid", request_id),
+            ("x-amzn-bedrock-content-type", "application/json"),
+        ]
         return _Reply(200, headers_out, chunks=self._frames(response))
 
     @staticmethod
@@ -454,21 +504,29 @@ class FakeBedrock(_CloudServer):
             except (ValueError, KeyError, TypeError, AttributeError):
                 kind, message = "api_error", sse.data
             name = _STREAM_EXCEPTIONS.get(kind, "modelStreamErrorException")
-            return encode_message({":exception-type": name, ":content-type": "application/json",
-                                   ":message-type": "exception"}, json.dumps({"message": message}).encode())
+            return encode_message(
+                {":exception-type": name, ":content-type": "application/json", ":message-type": "exception"},
+                json.dumps({"message": message}).encode(),
+            )
         data = sse.data
         if sse.event == "message_stop":
             try:
                 stop = json.loads(data)
-                stop["amazon-bedrock-invocationMetrics"] = {"inputTokenCount": 0, "outputTokenCount": 0,
-                                                            "invocationLatency": 1, "firstByteLatency": 1}
+                stop["amazon-bedrock-invocationMetrics"] = {
+                    "inputTokenCount": 0,
+                    "outputTokenCount": 0,
+                    "invocationLatency": 1,
+                    "firstByteLatency": 1,
+                }
                 data = json.dumps(stop)
             except ValueError:
                 pass
         raw = data.encode()
         payload = {"bytes": base64.b64encode(raw).decode("ascii"), "p": _PADDING[: 1 + len(raw) % len(_PADDING)]}
-        return encode_message({":event-type": "chunk", ":content-type": "application/json",
-                               ":message-type": "event"}, json.dumps(payload).encode())
+        return encode_message(
+            {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"},
+            json.dumps(payload).encode(),
+        )
 
 
 # -- Vertex ----------------------------------------------------------------------------------------------------
@@ -476,8 +534,12 @@ class FakeBedrock(_CloudServer):
 _VERTEX_ROUTE = re.compile(
     r"/v1/projects/([^/]+)/locations/([^/]+)/publishers/anthropic/models/([^/:]+):(rawPredict|streamRawPredict)"
 )
-_GOOGLE_STATUS: dict[int, str] = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-                                  404: "NOT_FOUND"}
+_GOOGLE_STATUS: dict[int, str] = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+}
 
 
 def _google_error(status: int, message: str) -> _Reply:
@@ -494,8 +556,16 @@ class FakeVertex(_CloudServer):
 
     _name = "vertex"
 
-    def __init__(self, fake: FakeClaude, *, tokens: Collection[str] | None = None, project: str | None = None,
-                 region: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        fake: FakeClaude,
+        *,
+        tokens: Collection[str] | None = None,
+        project: str | None = None,
+        region: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         super().__init__(fake, host=host, port=port)
         self.tokens = frozenset(tokens) if tokens is not None else None
         self.project = project
@@ -514,14 +584,18 @@ class FakeVertex(_CloudServer):
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not token or (self.tokens is not None and token not in self.tokens):
-            return _google_error(401, "Request had invalid authentication credentials. Expected OAuth 2 access "
-                                      "token, login cookie or other valid authentication credential.")
+            return _google_error(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access "
+                "token, login cookie or other valid authentication credential.",
+            )
         match = _VERTEX_ROUTE.fullmatch(unquote(path))
         if match is None or method != "POST":
             return _google_error(404, f"The requested URL {path} was not found on this server.")
         project, region, model, specifier = match.groups()
-        if (self.project is not None and project != self.project) or (self.region is not None
-                                                                      and region != self.region):
+        if (self.project is not None and project != self.project) or (
+            self.region is not None and region != self.region
+        ):
             return _google_error(403, f"Permission denied on resource project {project} in {region}.")
         try:
             payload = json.loads(body)
@@ -545,8 +619,7 @@ class FakeVertex(_CloudServer):
             path_up = "/v1/messages"
         beta = headers.get("anthropic-beta")
         response = self._send_upstream(path_up, upstream, beta)
-        headers_out = [(k, v) for k, v in response.headers.items() if k.lower() in (*_PASSED_HEADERS,
-                                                                                   "content-type")]
+        headers_out = [(k, v) for k, v in response.headers.items() if k.lower() in (*_PASSED_HEADERS, "content-type")]
         if "text/event-stream" not in response.headers.get("content-type", ""):
             content = response.read()
             response.close()

@@ -136,8 +136,13 @@ class ErrorReply:
     headers: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "error", "status": self.status, "type": self.type, "message": self.message,
-                "headers": self.headers}
+        return {
+            "kind": "error",
+            "status": self.status,
+            "type": self.type,
+            "message": self.message,
+            "headers": self.headers,
+        }
 
 
 @dataclass
@@ -162,12 +167,12 @@ class DelayReply:
 Reply: TypeAlias = MessageReply | ErrorReply | ResetReply | DelayReply
 
 
-def _check_faults(event_delay: float, error_after: int | None, drop_after: int | None,
-                  malformed_after: int | None) -> None:
+def _check_faults(
+    event_delay: float, error_after: int | None, drop_after: int | None, malformed_after: int | None
+) -> None:
     if event_delay < 0:
         raise ValueError("event_delay must be >= 0")
-    for name, value in (("error_after", error_after), ("drop_after", drop_after),
-                        ("malformed_after", malformed_after)):
+    for name, value in (("error_after", error_after), ("drop_after", drop_after), ("malformed_after", malformed_after)):
         if value is not None and value < 0:
             raise ValueError(f"{name} must be >= 0")
 
@@ -197,9 +202,16 @@ def text(
     if pings < 0:
         raise ValueError("pings must be >= 0")
     return MessageReply(
-        content=[{"type": "text", "text": content}], chunks=[chunks], stop_reason=stop_reason, usage=usage,
-        event_delay=event_delay, error_after=error_after, error_type=error_type, drop_after=drop_after,
-        malformed_after=malformed_after, pings=pings,
+        content=[{"type": "text", "text": content}],
+        chunks=[chunks],
+        stop_reason=stop_reason,
+        usage=usage,
+        event_delay=event_delay,
+        error_after=error_after,
+        error_type=error_type,
+        drop_after=drop_after,
+        malformed_after=malformed_after,
+        pings=pings,
     )
 
 
@@ -229,8 +241,15 @@ def tool_use(
     content.append({"type": "tool_use", "id": id or random_id("toolu_"), "name": name, "input": input})
     per_block.append(chunks)
     return MessageReply(
-        content=content, chunks=per_block, stop_reason=stop_reason, usage=usage, event_delay=event_delay,
-        error_after=error_after, error_type=error_type, drop_after=drop_after, malformed_after=malformed_after,
+        content=content,
+        chunks=per_block,
+        stop_reason=stop_reason,
+        usage=usage,
+        event_delay=event_delay,
+        error_after=error_after,
+        error_type=error_type,
+        drop_after=drop_after,
+        malformed_after=malformed_after,
     )
 
 
@@ -256,8 +275,14 @@ def thinking(
             {"type": "thinking", "thinking": thinking, "signature": signature or _random_signature()},
             {"type": "text", "text": text},
         ],
-        chunks=[chunks, None], stop_reason=stop_reason, usage=usage, event_delay=event_delay,
-        error_after=error_after, error_type=error_type, drop_after=drop_after, malformed_after=malformed_after,
+        chunks=[chunks, None],
+        stop_reason=stop_reason,
+        usage=usage,
+        event_delay=event_delay,
+        error_after=error_after,
+        error_type=error_type,
+        drop_after=drop_after,
+        malformed_after=malformed_after,
     )
 
 
@@ -277,9 +302,15 @@ def message(
     _check_chunks(chunks)
     _check_faults(event_delay, error_after, drop_after, malformed_after)
     return MessageReply(
-        content=[dict(block) for block in content], chunks=[chunks] * len(content), stop_reason=stop_reason,
-        usage=usage, event_delay=event_delay, error_after=error_after, error_type=error_type,
-        drop_after=drop_after, malformed_after=malformed_after,
+        content=[dict(block) for block in content],
+        chunks=[chunks] * len(content),
+        stop_reason=stop_reason,
+        usage=usage,
+        event_delay=event_delay,
+        error_after=error_after,
+        error_type=error_type,
+        drop_after=drop_after,
+        malformed_after=malformed_after,
     )
 
 
@@ -294,8 +325,12 @@ def error(
     if not 100 <= status <= 999:
         raise ValueError(f"not an HTTP status: {status}")
     error_type = type or default_error_type(status)
-    return ErrorReply(status=status, type=error_type, message=message or default_error_message(error_type),
-                      headers=dict(headers or {}))
+    return ErrorReply(
+        status=status,
+        type=error_type,
+        message=message or default_error_message(error_type),
+        headers=dict(headers or {}),
+    )
 
 
 def reset() -> ResetReply:
@@ -336,8 +371,9 @@ def reply_from_json(data: dict[str, Any] | str) -> Reply:
             pings=int(data.get("pings", 1)),
         )
     if kind == "error":
-        return error(int(data["status"]), type=data.get("type"), message=data.get("message"),
-                     headers=data.get("headers"))
+        return error(
+            int(data["status"]), type=data.get("type"), message=data.get("message"), headers=data.get("headers")
+        )
     if kind == "reset":
         return ResetReply()
     if kind == "delay":

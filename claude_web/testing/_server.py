@@ -74,7 +74,7 @@ class _Reader:
             if len(self.buf) > limit or not self.fill():
                 return None
             pos = self.buf.find(marker, max(0, len(self.buf) - 65536 - len(marker)))
-        out, self.buf = self.buf[:pos], self.buf[pos + len(marker):]
+        out, self.buf = self.buf[:pos], self.buf[pos + len(marker) :]
         return out
 
     def exactly(self, size: int) -> bytes | None:
@@ -110,8 +110,9 @@ class _Handler(socketserver.BaseRequestHandler):
         raw_head = reader.until(b"\r\n\r\n", _MAX_HEAD)
         if raw_head is None:
             if len(reader.buf) > _MAX_HEAD:
-                sock.sendall(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
-                             b"Connection: close\r\n\r\n")
+                sock.sendall(
+                    b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
             return False
         lines = raw_head.lstrip(b"\r\n").decode("latin-1").split("\r\n")
         parts = lines[0].split()
@@ -319,8 +320,9 @@ class _AsyncEvents(httpx.AsyncByteStream):
         self._closed = True
 
 
-def _to_httpx(response: FakeResponse, request: httpx.Request, stream: httpx.SyncByteStream | httpx.AsyncByteStream
-              | None) -> httpx.Response:
+def _to_httpx(
+    response: FakeResponse, request: httpx.Request, stream: httpx.SyncByteStream | httpx.AsyncByteStream | None
+) -> httpx.Response:
     if stream is not None:
         return httpx.Response(response.status, headers=response.headers, stream=stream, request=request)
     return httpx.Response(response.status, headers=response.headers, content=response.body or b"", request=request)
@@ -391,8 +393,12 @@ class FakeClaude:
         if self._server is not None:
             return self
         server = _Server(self._address, self.app)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  name=f"FakeClaude:{server.server_address[1]}", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"FakeClaude:{server.server_address[1]}",
+            daemon=True,
+        )
         thread.start()
         self._server, self._thread = server, thread
         return self
@@ -411,8 +417,9 @@ class FakeClaude:
     def __enter__(self) -> FakeClaude:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -589,10 +596,10 @@ class RemoteFakeClaude:
     def __enter__(self) -> RemoteFakeClaude:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:
         return f"<RemoteFakeClaude {self.base_url}>"
-

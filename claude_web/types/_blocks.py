@@ -90,7 +90,11 @@ class UnknownCitation(BaseModel):
 
 
 _KnownCitation = Annotated[
-    CitationCharLocation | CitationPageLocation | CitationContentBlockLocation | CitationsWebSearchResultLocation | CitationsSearchResultLocation,
+    CitationCharLocation
+    | CitationPageLocation
+    | CitationContentBlockLocation
+    | CitationsWebSearchResultLocation
+    | CitationsSearchResultLocation,
     Field(discriminator="type"),
 ]
 if TYPE_CHECKING:  # statically the known types only, so ``if c.type == "char_location":`` narrows as usual
@@ -190,7 +194,18 @@ class UnknownContentBlock(BaseModel):
 
 
 _KnownBlock = Annotated[
-    TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock | ServerToolUseBlock | WebSearchToolResultBlock | WebFetchToolResultBlock | CodeExecutionToolResultBlock | BashCodeExecutionToolResultBlock | TextEditorCodeExecutionToolResultBlock | ToolSearchToolResultBlock | ContainerUploadBlock,
+    TextBlock
+    | ThinkingBlock
+    | RedactedThinkingBlock
+    | ToolUseBlock
+    | ServerToolUseBlock
+    | WebSearchToolResultBlock
+    | WebFetchToolResultBlock
+    | CodeExecutionToolResultBlock
+    | BashCodeExecutionToolResultBlock
+    | TextEditorCodeExecutionToolResultBlock
+    | ToolSearchToolResultBlock
+    | ContainerUploadBlock,
     Field(discriminator="type"),
 ]
 if TYPE_CHECKING:  # statically the known types only, so ``if block.type == "text":`` narrows as usual

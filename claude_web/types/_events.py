@@ -128,7 +128,12 @@ class RawContentBlockStopEvent(BaseModel):
 
 
 RawMessageStreamEvent = Annotated[
-    RawMessageStartEvent | RawMessageDeltaEvent | RawMessageStopEvent | RawContentBlockStartEvent | RawContentBlockDeltaEvent | RawContentBlockStopEvent,
+    RawMessageStartEvent
+    | RawMessageDeltaEvent
+    | RawMessageStopEvent
+    | RawContentBlockStartEvent
+    | RawContentBlockDeltaEvent
+    | RawContentBlockStopEvent,
     Field(discriminator="type"),
 ]
 

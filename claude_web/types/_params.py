@@ -112,7 +112,15 @@ class ToolResultBlockParam(TypedDict, total=False):
     cache_control: CacheControlEphemeralParam | None
 
 
-ContentBlockParam: TypeAlias = TextBlockParam | ImageBlockParam | DocumentBlockParam | ThinkingBlockParam | RedactedThinkingBlockParam | ToolUseBlockParam | ToolResultBlockParam
+ContentBlockParam: TypeAlias = (
+    TextBlockParam
+    | ImageBlockParam
+    | DocumentBlockParam
+    | ThinkingBlockParam
+    | RedactedThinkingBlockParam
+    | ToolUseBlockParam
+    | ToolResultBlockParam
+)
 
 
 class MessageParam(TypedDict, total=False):

@@ -69,10 +69,13 @@ def usage_chart_svg(series: Sequence[DayUsage], *, days: int | None = None) -> s
     for tick in range(5):
         value = top * tick // 4
         y = _TOP + plot_h - plot_h * tick / 4
-        parts.append(f'<line class="grid" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'stroke="#ddd" stroke-width="1"/>')
-        parts.append(f'<text class="tick" x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
-                     f"{value:,}</text>")
+        parts.append(
+            f'<line class="grid" x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+            'stroke="#ddd" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text class="tick" x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{value:,}</text>'
+        )
     for index, day in enumerate(series):
         x = _LEFT + slot * index + (slot - bar_w) / 2
         base = _TOP + plot_h
@@ -89,8 +92,10 @@ def usage_chart_svg(series: Sequence[DayUsage], *, days: int | None = None) -> s
                 f'fill="{STATUS_COLOURS.get(status, "#999")}"><title>{label}</title></rect>'
             )
         if index % max(1, count // 7) == 0 or index == len(series) - 1:
-            parts.append(f'<text class="day" x="{x + bar_w / 2:.1f}" y="{_HEIGHT - _BOTTOM + 16}" '
-                         f'text-anchor="middle" font-size="11">{day.day:%b %d}</text>')
+            parts.append(
+                f'<text class="day" x="{x + bar_w / 2:.1f}" y="{_HEIGHT - _BOTTOM + 16}" '
+                f'text-anchor="middle" font-size="11">{day.day:%b %d}</text>'
+            )
     legend_x = _LEFT
     for status, colour in STATUS_COLOURS.items():
         parts.append(f'<rect x="{legend_x}" y="{_HEIGHT - 14}" width="10" height="10" fill="{colour}"/>')

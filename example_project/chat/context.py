@@ -12,7 +12,8 @@ def claude_mode(request: HttpRequest) -> dict[str, Any]:
     fake = getattr(settings, "CLAUDE_MODE", "fake") == "fake"
     return {
         "claude_mode": "fake" if fake else "anthropic",
-        "claude_mode_label": (f"Offline: FakeClaude at {settings.CLAUDE_WEB_FAKE_URL}" if fake
-                              else "Live: the real Anthropic API"),
+        "claude_mode_label": (
+            f"Offline: FakeClaude at {settings.CLAUDE_WEB_FAKE_URL}" if fake else "Live: the real Anthropic API"
+        ),
         "demo_models": getattr(settings, "DEMO_MODELS", []),
     }

@@ -51,8 +51,9 @@ def _bad_request(exc: ChatRequestError | JobRequestError) -> JsonResponse:
 
 
 def _not_logged_in() -> JsonResponse:
-    return JsonResponse({"error": {"type": "authentication_required", "message": "Log in to use the demo."}},
-                        status=401)
+    return JsonResponse(
+        {"error": {"type": "authentication_required", "message": "Log in to use the demo."}}, status=401
+    )
 
 
 # -- pages ----------------------------------------------------------------------------------------------------------
@@ -62,18 +63,23 @@ def _not_logged_in() -> JsonResponse:
 def chat_page(request: HttpRequest) -> HttpResponse:
     # Under ASGI (uvicorn) the async view streams without a thread per answer; under WSGI (runserver) the sync one.
     view = "claude_web:achat" if isinstance(request, ASGIRequest) else "claude_web:chat"
-    return render(request, "chat/chat.html", {"chat_url": reverse(view),
-                                              "max_tokens": claude_settings().chat.max_tokens})
+    return render(
+        request, "chat/chat.html", {"chat_url": reverse(view), "max_tokens": claude_settings().chat.max_tokens}
+    )
 
 
 @login_required
 def long_task_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "chat/long_task.html", {
-        "start_url": reverse("long_task_start"),
-        "events_template": reverse("claude_web_jobs:events", args=[JOB_PLACEHOLDER]),
-        "cancel_template": reverse("claude_web_jobs:cancel", args=[JOB_PLACEHOLDER]),
-        "status_template": reverse("claude_web_jobs:status", args=[JOB_PLACEHOLDER]),
-    })
+    return render(
+        request,
+        "chat/long_task.html",
+        {
+            "start_url": reverse("long_task_start"),
+            "events_template": reverse("claude_web_jobs:events", args=[JOB_PLACEHOLDER]),
+            "cancel_template": reverse("claude_web_jobs:cancel", args=[JOB_PLACEHOLDER]),
+            "status_template": reverse("claude_web_jobs:status", args=[JOB_PLACEHOLDER]),
+        },
+    )
 
 
 @login_required
@@ -85,8 +91,12 @@ def tools_page(request: HttpRequest) -> HttpResponse:
 def usage_page(request: HttpRequest) -> HttpResponse:
     mine = TokenUsage.objects.filter(user=request.user)
     since = timezone.now() - timedelta(days=CHART_DAYS)
-    per_day = (mine.filter(created_at__gte=since).annotate(day=TruncDate("created_at"))
-               .values("day", "status").annotate(inp=Sum("input_tokens"), out=Sum("output_tokens")))
+    per_day = (
+        mine.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "status")
+        .annotate(inp=Sum("input_tokens"), out=Sum("output_tokens"))
+    )
     rows = [(r["day"], r["status"], (r["inp"] or 0) + (r["out"] or 0)) for r in per_day]
     series = daily_series(rows, today=timezone.localdate(), days=CHART_DAYS)
     totals = mine.aggregate(calls=Count("id"), inp=Sum("input_tokens"), out=Sum("output_tokens"), cost=Sum("cost"))
@@ -124,12 +134,15 @@ def long_task_start(request: HttpRequest) -> HttpResponse:
         job = get_job_service().start("stream", params, owner=owner)
     except JobRequestError as exc:
         return _bad_request(exc)
-    return JsonResponse({
-        "job_id": job.id,
-        "events_url": reverse("claude_web_jobs:events", args=[job.id]),
-        "status_url": reverse("claude_web_jobs:status", args=[job.id]),
-        "cancel_url": reverse("claude_web_jobs:cancel", args=[job.id]),
-    }, status=202)
+    return JsonResponse(
+        {
+            "job_id": job.id,
+            "events_url": reverse("claude_web_jobs:events", args=[job.id]),
+            "status_url": reverse("claude_web_jobs:status", args=[job.id]),
+            "cancel_url": reverse("claude_web_jobs:cancel", args=[job.id]),
+        },
+        status=202,
+    )
 
 
 # -- tool use: the whole loop runs here, the page gets the steps ----------------------------------------------------
@@ -176,8 +189,13 @@ async def tools_run(request: HttpRequest) -> HttpResponse:
     answer = ""
     try:
         for _ in range(MAX_TOOL_ROUNDS):
-            message = await client.messages.create(model=params["model"], max_tokens=params["max_tokens"],
-                                                   system=TOOL_SYSTEM, tools=[TOOL], messages=messages)
+            message = await client.messages.create(
+                model=params["model"],
+                max_tokens=params["max_tokens"],
+                system=TOOL_SYSTEM,
+                tools=[TOOL],
+                messages=messages,
+            )
             said = "".join(block.text for block in message.content if block.type == "text")
             calls = [block for block in message.content if block.type == "tool_use"]
             if message.stop_reason != "tool_use" or not calls:
@@ -191,8 +209,7 @@ async def tools_run(request: HttpRequest) -> HttpResponse:
                 output, failed = _run_tool(call.name, call.input)
                 steps.append({"type": "tool_call", "id": call.id, "name": call.name, "input": call.input})
                 steps.append({"type": "tool_result", "tool_use_id": call.id, "content": output, "is_error": failed})
-                results.append({"type": "tool_result", "tool_use_id": call.id, "content": output,
-                                "is_error": failed})
+                results.append({"type": "tool_result", "tool_use_id": call.id, "content": output, "is_error": failed})
             messages.append({"role": "user", "content": results})
         else:
             answer = "(stopped after too many tool calls)"
@@ -200,4 +217,3 @@ async def tools_run(request: HttpRequest) -> HttpResponse:
         log.warning("tool demo: upstream call failed: %s", type(exc).__name__)
         return JsonResponse({"error": safe_error(exc), "steps": steps}, status=502)
     return JsonResponse({"steps": steps, "answer": answer})
-

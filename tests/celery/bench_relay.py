@@ -63,10 +63,19 @@ def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "CW_TEST_REDIS_URL": args.redis, "CW_TEST_PREFIX": prefix,
-           "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent.parent)])}
-    web = subprocess.Popen([sys.executable, "cw_web_app.py", str(port)], cwd=str(HERE), env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "CW_TEST_REDIS_URL": args.redis,
+        "CW_TEST_PREFIX": prefix,
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent.parent)]),
+    }
+    web = subprocess.Popen(
+        [sys.executable, "cw_web_app.py", str(port)],
+        cwd=str(HERE),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     relay = relay_from_url(args.redis, prefix=prefix)
     try:
         base = f"http://127.0.0.1:{port}/ai/jobs"

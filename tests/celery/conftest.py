@@ -52,5 +52,3 @@ def workers(redis_url: str, fake: Any, tmp_path_factory: pytest.TempPathFactory)
     finally:
         pool.stop()
         cleanup_prefix(redis_url, prefix)
-
-

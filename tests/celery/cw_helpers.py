@@ -25,7 +25,7 @@ def cleanup_prefix(redis_url: str, prefix: str) -> None:
     try:
         keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
         for start in range(0, len(keys), 500):
-            client.delete(*keys[start:start + 500])
+            client.delete(*keys[start : start + 500])
     finally:
         client.close()
 
@@ -61,25 +61,46 @@ class Workers:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), env.get("PYTHONPATH", "")]),
-            "CW_TEST_REDIS_URL": self.redis_url,
-            "CW_TEST_PREFIX": self.prefix,
-            "CLAUDE_WEB_CLIENTS": json.dumps({"default": {"base_url": self.fake_url, "api_key_env": "CW_TEST_KEY"},
-                                              "other": {"base_url": self.fake_url, "api_key_env": "CW_TEST_KEY"}}),
-            "CW_TEST_KEY": TEST_KEY,
-        })
+        env.update(
+            {
+                "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), env.get("PYTHONPATH", "")]),
+                "CW_TEST_REDIS_URL": self.redis_url,
+                "CW_TEST_PREFIX": self.prefix,
+                "CLAUDE_WEB_CLIENTS": json.dumps(
+                    {
+                        "default": {"base_url": self.fake_url, "api_key_env": "CW_TEST_KEY"},
+                        "other": {"base_url": self.fake_url, "api_key_env": "CW_TEST_KEY"},
+                    }
+                ),
+                "CW_TEST_KEY": TEST_KEY,
+            }
+        )
         env.pop("ANTHROPIC_API_KEY", None)
         env.pop("DJANGO_SETTINGS_MODULE", None)  # another test directory may have set it in this process
         return env
 
     def start(self, name: str, concurrency: int = 2) -> subprocess.Popen[bytes]:
         log = open(self.tmp / f"worker-{name}.log", "wb")  # closed by stop()
-        cmd = [sys.executable, "-m", "celery", "-A", "cw_worker_app", "worker", "--pool=prefork", "-c",
-               str(concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle", "-n",
-               f"{name}-{self.prefix}@%h", "--loglevel=INFO"]
-        proc = subprocess.Popen(cmd, cwd=str(HERE), env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cw_worker_app",
+            "worker",
+            "--pool=prefork",
+            "-c",
+            str(concurrency),
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{name}-{self.prefix}@%h",
+            "--loglevel=INFO",
+        ]
+        proc = subprocess.Popen(
+            cmd, cwd=str(HERE), env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs[name] = proc
         self.wait_ready(name)
         return proc

@@ -23,7 +23,10 @@ def owner() -> str | None:
 
 app = Flask(__name__)
 app.config["CLAUDE_WEB_JOBS"] = {
-    "REDIS_URL": REDIS_URL, "KEY_PREFIX": PREFIX, "CELERY_APP": "cw_worker_app:app", "OWNER": owner,
+    "REDIS_URL": REDIS_URL,
+    "KEY_PREFIX": PREFIX,
+    "CELERY_APP": "cw_worker_app:app",
+    "OWNER": owner,
     "HEARTBEAT": 1.0,
 }
 app.register_blueprint(jobs_blueprint, url_prefix="/ai/jobs")

@@ -38,8 +38,14 @@ def make_app(redis_url: str, prefix: str) -> Celery:
 
 def jobs_config(redis_url: str, prefix: str) -> JobsConfig:
     return JobsConfig(
-        redis_url=redis_url, key_prefix=prefix, usage_recorder=record_usage, max_retries=4,
-        retry_backoff=0.05, retry_backoff_max=0.5, batch_poll_interval=0.1, ttl=120,
+        redis_url=redis_url,
+        key_prefix=prefix,
+        usage_recorder=record_usage,
+        max_retries=4,
+        retry_backoff=0.05,
+        retry_backoff_max=0.5,
+        batch_poll_interval=0.1,
+        ttl=120,
     )
 
 

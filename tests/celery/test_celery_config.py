@@ -11,25 +11,42 @@ from claude_web.jobs import ClientRegistry, JobRequestError, JobsConfig, JobServ
 
 
 def test_from_mapping_reads_known_keys_and_refuses_unknown_ones() -> None:
-    config = JobsConfig.from_mapping({"REDIS_URL": "redis://h:1/2", "KEY_PREFIX": "p", "MAX_RETRIES": 2,
-                                      "ALIASES": ["default", "fast"]})
+    config = JobsConfig.from_mapping(
+        {"REDIS_URL": "redis://h:1/2", "KEY_PREFIX": "p", "MAX_RETRIES": 2, "ALIASES": ["default", "fast"]}
+    )
     assert (config.redis_url, config.key_prefix, config.max_retries, config.aliases) == (
-        "redis://h:1/2", "p", 2, ("default", "fast"))
+        "redis://h:1/2",
+        "p",
+        2,
+        ("default", "fast"),
+    )
     with pytest.raises(ValueError, match="REDIS_ULR"):
         JobsConfig.from_mapping({"REDIS_ULR": "typo"})
 
 
 def test_from_env() -> None:
-    config = JobsConfig.from_env({"CLAUDE_WEB_REDIS_URL": "redis://x/1", "CLAUDE_WEB_MAX_RETRIES": "7",
-                                  "CLAUDE_WEB_BATCH_POLL_INTERVAL": "2.5", "CLAUDE_WEB_ALIASES": "a, b"})
+    config = JobsConfig.from_env(
+        {
+            "CLAUDE_WEB_REDIS_URL": "redis://x/1",
+            "CLAUDE_WEB_MAX_RETRIES": "7",
+            "CLAUDE_WEB_BATCH_POLL_INTERVAL": "2.5",
+            "CLAUDE_WEB_ALIASES": "a, b",
+        }
+    )
     assert (config.redis_url, config.max_retries, config.batch_poll_interval, config.aliases) == (
-        "redis://x/1", 7, 2.5, ("a", "b"))
+        "redis://x/1",
+        7,
+        2.5,
+        ("a", "b"),
+    )
     assert "redis://x/1" not in repr(config)
 
 
 def test_clients_from_the_environment_keep_the_key_out_of_reprs() -> None:
-    env = {"CLAUDE_WEB_CLIENTS": '{"default": {"base_url": "http://127.0.0.1:9", "api_key_env": "K"}}',
-           "K": "sk-ant-secret-value"}
+    env = {
+        "CLAUDE_WEB_CLIENTS": '{"default": {"base_url": "http://127.0.0.1:9", "api_key_env": "K"}}',
+        "K": "sk-ant-secret-value",
+    }
     clients = ClientRegistry(environ=env)
     client = clients.get("default")
     assert client.api_key == "sk-ant-secret-value"

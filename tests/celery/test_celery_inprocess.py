@@ -91,8 +91,9 @@ def test_create_job_stores_the_message_dict(harness: Harness, clean_fake: Any) -
 
 
 def test_retry_after_is_honoured_and_usage_has_exactly_one_ok(harness: Harness, clean_fake: Any) -> None:
-    clean_fake.queue(error(529, headers={"retry-after-ms": "400"}), error(429, headers={"retry-after": "0"}),
-                     text("finally"))
+    clean_fake.queue(
+        error(529, headers={"retry-after-ms": "400"}), error(429, headers={"retry-after": "0"}), text("finally")
+    )
     job = harness.service.start("stream", PARAMS, owner="alice")
     events = _events(harness.service, job.id)
     assert events[-1].event == "done"
@@ -159,19 +160,25 @@ def test_cancel_a_queued_job_ends_it_at_once(clean_fake: Any) -> None:
     assert [e.event for e in _events(service, job.id)] == ["cancelled"]
 
 
-@pytest.mark.parametrize(("kind", "params", "alias", "field"), [
-    ("stream", {**PARAMS, "model": ""}, "default", "params.model"),
-    ("stream", {**PARAMS, "max_tokens": 0}, "default", "params.max_tokens"),
-    ("stream", {**PARAMS, "messages": []}, "default", "params.messages"),
-    ("stream", {**PARAMS, "api_key": "x"}, "default", "params.api_key"),
-    ("stream", {**PARAMS, "messages": [{"role": "system", "content": "x"}]}, "default", "params.messages[0].role"),
-    ("poem", PARAMS, "default", "kind"),
-    ("stream", PARAMS, "nope", "alias"),
-    ("batch", {"requests": [{"custom_id": "a", "params": PARAMS}, {"custom_id": "a", "params": PARAMS}]},
-     "default", "params.requests[1].custom_id"),
-])
-def test_bad_input_is_refused_at_enqueue_time(harness: Harness, kind: str, params: Any, alias: str,
-                                              field: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "params", "alias", "field"),
+    [
+        ("stream", {**PARAMS, "model": ""}, "default", "params.model"),
+        ("stream", {**PARAMS, "max_tokens": 0}, "default", "params.max_tokens"),
+        ("stream", {**PARAMS, "messages": []}, "default", "params.messages"),
+        ("stream", {**PARAMS, "api_key": "x"}, "default", "params.api_key"),
+        ("stream", {**PARAMS, "messages": [{"role": "system", "content": "x"}]}, "default", "params.messages[0].role"),
+        ("poem", PARAMS, "default", "kind"),
+        ("stream", PARAMS, "nope", "alias"),
+        (
+            "batch",
+            {"requests": [{"custom_id": "a", "params": PARAMS}, {"custom_id": "a", "params": PARAMS}]},
+            "default",
+            "params.requests[1].custom_id",
+        ),
+    ],
+)
+def test_bad_input_is_refused_at_enqueue_time(harness: Harness, kind: str, params: Any, alias: str, field: str) -> None:
     with pytest.raises(JobRequestError) as info:
         harness.service.start(kind, params, owner="alice", alias=alias)
     assert info.value.field == field
@@ -198,9 +205,15 @@ def test_the_key_never_reaches_job_data(harness: Harness, clean_fake: Any) -> No
     second = harness.service.start("create", PARAMS, owner="alice")
     _events(harness.service, second.id)
     relay = harness.service.relay
-    blob = json.dumps([relay.get_job(first.id), relay.get_job(second.id),
-                       [e.data for e in _events(harness.service, first.id)],
-                       [r.to_dict() for r in harness.records]], default=str)
+    blob = json.dumps(
+        [
+            relay.get_job(first.id),
+            relay.get_job(second.id),
+            [e.data for e in _events(harness.service, first.id)],
+            [r.to_dict() for r in harness.records],
+        ],
+        default=str,
+    )
     assert TEST_KEY not in blob
     assert TEST_KEY not in repr(harness.service.clients.get("default"))
 
@@ -227,7 +240,9 @@ def test_a_call_lost_with_its_worker_is_recorded_once_as_aborted(clean_fake: Any
     clean_fake.queue(text("a whole answer"))
     assert runner.run("job-lost-lost-lost-01", "stream", "default", PARAMS, "alice") == "done"
     assert [(r.status, r.error_type, r.context["attempt"]) for r in records] == [
-        ("aborted", "worker_lost", 1), ("ok", None, 2)]
+        ("aborted", "worker_lost", 1),
+        ("ok", None, 2),
+    ]
     names = [e.event for e in relay.events("job-lost-lost-lost-01", None, timeout=2)]
     assert names[:3] == ["text", "reset", "start"] and names[-1] == "done"
     # a redelivery of the finished job does nothing and records nothing
@@ -237,8 +252,11 @@ def test_a_call_lost_with_its_worker_is_recorded_once_as_aborted(clean_fake: Any
 
 def test_runner_raises_retry_with_the_retry_after_countdown(clean_fake: Any) -> None:
     relay = MemoryRelay()
-    runner = JobRunner(relay, ClientRegistry(lambda a: Anthropic(api_key=TEST_KEY, base_url=clean_fake.base_url)),
-                       policy=RetryPolicy(max_retries=3))
+    runner = JobRunner(
+        relay,
+        ClientRegistry(lambda a: Anthropic(api_key=TEST_KEY, base_url=clean_fake.base_url)),
+        policy=RetryPolicy(max_retries=3),
+    )
     clean_fake.queue(error(529, headers={"retry-after": "7"}))
     with pytest.raises(RetryJob) as info:
         runner.run("job-retry-retry-retry", "create", "default", PARAMS, "alice")
@@ -287,10 +305,18 @@ class BatchAPI:
     def batch(self, status: str) -> dict[str, Any]:
         ended = status == "ended"
         return {
-            "id": "msgbatch_01", "type": "message_batch", "processing_status": status,
-            "request_counts": {"processing": 0 if ended else 2, "succeeded": 1 if ended else 0,
-                               "errored": 1 if ended else 0, "canceled": 0, "expired": 0},
-            "created_at": "2025-01-01T00:00:00Z", "expires_at": "2025-01-02T00:00:00Z",
+            "id": "msgbatch_01",
+            "type": "message_batch",
+            "processing_status": status,
+            "request_counts": {
+                "processing": 0 if ended else 2,
+                "succeeded": 1 if ended else 0,
+                "errored": 1 if ended else 0,
+                "canceled": 0,
+                "expired": 0,
+            },
+            "created_at": "2025-01-01T00:00:00Z",
+            "expires_at": "2025-01-02T00:00:00Z",
             "results_url": "http://batches.test/v1/messages/batches/msgbatch_01/results" if ended else None,
         }
 
@@ -305,12 +331,26 @@ class BatchAPI:
             self.retrieves += 1
             return httpx.Response(200, json=self.batch("ended" if self.retrieves >= 2 else "in_progress"))
         if path.endswith("/results"):
-            message = {"id": "msg_a", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
-                       "content": [{"type": "text", "text": "batched"}], "stop_reason": "end_turn",
-                       "stop_sequence": None, "usage": {"input_tokens": 1000, "output_tokens": 1000}}
-            lines = [{"custom_id": "a", "result": {"type": "succeeded", "message": message}},
-                     {"custom_id": "b", "result": {"type": "errored", "error": {
-                         "type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}}}]
+            message = {
+                "id": "msg_a",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-haiku-4-5",
+                "content": [{"type": "text", "text": "batched"}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": 1000, "output_tokens": 1000},
+            }
+            lines = [
+                {"custom_id": "a", "result": {"type": "succeeded", "message": message}},
+                {
+                    "custom_id": "b",
+                    "result": {
+                        "type": "errored",
+                        "error": {"type": "error", "error": {"type": "invalid_request_error", "message": "bad"}},
+                    },
+                },
+            ]
             return httpx.Response(200, content="\n".join(json.dumps(x) for x in lines).encode())
         return httpx.Response(404, json={"type": "error", "error": {"type": "not_found_error", "message": path}})
 
@@ -325,9 +365,11 @@ def test_batch_job_polls_until_ended_and_signals_completion() -> None:
     completed: list[dict[str, Any]] = []
     receiver = batch_completed.connect(lambda **kw: completed.append(kw))
     http = httpx.Client(transport=httpx.MockTransport(api))
-    config = JobsConfig(client_factory=lambda a: Anthropic(api_key=TEST_KEY, base_url="http://batches.test",
-                                                           http_client=http),
-                        usage_recorder=records.append, batch_poll_interval=0.05)
+    config = JobsConfig(
+        client_factory=lambda a: Anthropic(api_key=TEST_KEY, base_url="http://batches.test", http_client=http),
+        usage_recorder=records.append,
+        batch_poll_interval=0.05,
+    )
     service = JobService.from_config(config)
     try:
         requests = [{"custom_id": "a", "params": PARAMS}, {"custom_id": "b", "params": PARAMS}]
@@ -353,7 +395,7 @@ def test_an_in_stream_overload_is_retried_and_the_browser_told_to_reset(harness:
     events = _events(harness.service, job.id)
     names = [e.event for e in events]
     assert names[-1] == "done" and names.count("reset") == 1 and names.count("start") == 2
-    after = events[names.index("reset") + 1:]
+    after = events[names.index("reset") + 1 :]
     assert "".join(e.data["text"] for e in after if e.event == "text") == "fresh answer"
     records = sorted(harness.for_job(job.id), key=lambda r: r.context["attempt"])
     assert [r.status for r in records] == ["error", "ok"]
@@ -361,8 +403,10 @@ def test_an_in_stream_overload_is_retried_and_the_browser_told_to_reset(harness:
 
 def test_a_task_sent_directly_with_bad_input_ends_with_an_error_event(clean_fake: Any) -> None:
     relay = MemoryRelay()
-    runner = JobRunner(relay, ClientRegistry(lambda a: Anthropic(api_key=TEST_KEY, base_url=clean_fake.base_url)
-                                             if a == "default" else None))  # type: ignore[arg-type,return-value]
+    runner = JobRunner(
+        relay,
+        ClientRegistry(lambda a: Anthropic(api_key=TEST_KEY, base_url=clean_fake.base_url) if a == "default" else None),
+    )  # type: ignore[arg-type,return-value]
     assert runner.run("job-direct-direct-01", "stream", "default", {"model": "m"}, "bob") == "error"
     assert runner.run("job-direct-direct-02", "stream", "ghost", PARAMS, "bob") == "error"
     for job_id in ("job-direct-direct-01", "job-direct-direct-02"):

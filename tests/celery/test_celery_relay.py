@@ -33,7 +33,7 @@ def test_resume_from_any_event_id_has_no_gap_and_no_duplicate(relay: Relay) -> N
     assert [e.id for e in everything[:-1]] == ids
     for cut in (0, 1, 7, 19):
         resumed = list(relay.events(job, ids[cut], timeout=5))
-        assert [e.id for e in resumed] == [e.id for e in everything[cut + 1:]]
+        assert [e.id for e in resumed] == [e.id for e in everything[cut + 1 :]]
 
 
 def test_blocking_reader_gets_events_published_later(relay: Relay) -> None:

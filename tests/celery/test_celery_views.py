@@ -56,8 +56,9 @@ def _call(method: str, path: str, user: int | None, body: Any = None, **headers:
 def django_settings() -> None:
     """Minimal settings when nothing configured Django yet (alone); otherwise the tests layer over what is there."""
     if not settings.configured:
-        settings.configure(SECRET_KEY="jobs-tests", ROOT_URLCONF="cw_django_urls", ALLOWED_HOSTS=["*"],
-                           INSTALLED_APPS=[], USE_TZ=True)
+        settings.configure(
+            SECRET_KEY="jobs-tests", ROOT_URLCONF="cw_django_urls", ALLOWED_HOSTS=["*"], INSTALLED_APPS=[], USE_TZ=True
+        )
         django.setup()
 
 
@@ -146,8 +147,11 @@ def test_flask_start_events_status_and_idor(flask_app: Any, clean_fake: Any) -> 
     resumed = parse_sse([alice.get(data["events_url"], headers={"Last-Event-ID": parsed[0][0]}).get_data()])
     assert [p[0] for p in resumed] == [p[0] for p in parsed[1:]]
     assert alice.get(data["status_url"]).get_json()["state"] == "done"
-    for call, url in ((mallory.get, data["status_url"]), (mallory.get, data["events_url"]),
-                      (mallory.post, data["cancel_url"])):
+    for call, url in (
+        (mallory.get, data["status_url"]),
+        (mallory.get, data["events_url"]),
+        (mallory.post, data["cancel_url"]),
+    ):
         response = call(url)
         assert response.status_code == 404
         assert b"flask answer" not in response.get_data()

@@ -31,8 +31,15 @@ def web(workers: Workers) -> Iterator[list[str]]:
     try:
         for _ in range(2):
             port = _free_port()
-            procs.append(subprocess.Popen([sys.executable, "cw_web_app.py", str(port)], cwd=str(HERE),
-                                          env=workers.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "cw_web_app.py", str(port)],
+                    cwd=str(HERE),
+                    env=workers.env(),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             deadline = time.monotonic() + 20
@@ -76,8 +83,9 @@ def test_reconnecting_to_the_other_web_process_resumes_exactly(web: list[str], f
     answer = " ".join(f"part{i}" for i in range(30))
     fake.queue(text(answer, chunks=30, event_delay=0.03))
     first, second = web
-    started = httpx.post(f"{first}/ai/jobs/", json={"kind": "stream", "params": PARAMS},
-                         headers={"X-User": "alice"}, timeout=10)
+    started = httpx.post(
+        f"{first}/ai/jobs/", json={"kind": "stream", "params": PARAMS}, headers={"X-User": "alice"}, timeout=10
+    )
     assert started.status_code == 202
     events_path = started.json()["events_url"]
     head = _read_sse(first + events_path, "alice", stop_after=6)
@@ -89,7 +97,8 @@ def test_reconnecting_to_the_other_web_process_resumes_exactly(web: list[str], f
     for url in web:
         for path in (events_path, started.json()["status_url"]):
             assert httpx.get(url + path, headers={"X-User": "mallory"}, timeout=10).status_code == 404
-        assert httpx.post(url + started.json()["cancel_url"], headers={"X-User": "mallory"},
-                          timeout=10).status_code == 404
+        assert (
+            httpx.post(url + started.json()["cancel_url"], headers={"X-User": "mallory"}, timeout=10).status_code == 404
+        )
     status = httpx.get(second + started.json()["status_url"], headers={"X-User": "alice"}, timeout=10).json()
     assert status["state"] == "done"

@@ -22,8 +22,7 @@ pytestmark = pytest.mark.needs_redis
 
 def _service(workers: Workers) -> JobService:
     relay = relay_from_url(workers.redis_url, prefix=workers.prefix, ttl=120)
-    return JobService(relay, CeleryExecutor(workers.app), clients=ClientRegistry(environ=workers.env()),
-                      heartbeat=1.0)
+    return JobService(relay, CeleryExecutor(workers.app), clients=ClientRegistry(environ=workers.env()), heartbeat=1.0)
 
 
 @pytest.fixture
@@ -34,8 +33,9 @@ def service(workers: Workers, fake: Any) -> Iterator[JobService]:
     svc.close()
 
 
-def _all(service: JobService, job_id: str, owner: str = "alice", last: str | None = None,
-         timeout: float = 60) -> list[Any]:
+def _all(
+    service: JobService, job_id: str, owner: str = "alice", last: str | None = None, timeout: float = 60
+) -> list[Any]:
     return list(service.events(job_id, owner, last, timeout=timeout))
 
 
@@ -62,8 +62,9 @@ def test_long_create_call_end_to_end(service: JobService, workers: Workers, fake
     assert request_body is not None
 
 
-def test_stream_resumes_with_last_event_id_without_gap_or_duplicate(service: JobService, workers: Workers,
-                                                                    fake: Any) -> None:
+def test_stream_resumes_with_last_event_id_without_gap_or_duplicate(
+    service: JobService, workers: Workers, fake: Any
+) -> None:
     answer = " ".join(f"w{i}" for i in range(40))
     fake.queue(text(answer, chunks=40, event_delay=0.03))
     job = service.start("stream", PARAMS, owner="alice")
@@ -104,8 +105,7 @@ def test_cancel_stops_the_upstream_within_one_event(service: JobService, workers
     assert service.status(job.id, "alice")["state"] == "cancelled"
 
 
-def test_retries_on_529_honour_retry_after_with_one_ok_record(service: JobService, workers: Workers,
-                                                             fake: Any) -> None:
+def test_retries_on_529_honour_retry_after_with_one_ok_record(service: JobService, workers: Workers, fake: Any) -> None:
     fake.queue(error(529, headers={"retry-after-ms": "600"}), text("after the storm"))
     job = service.start("stream", PARAMS, owner="alice")
     events = _all(service, job.id)
@@ -116,7 +116,7 @@ def test_retries_on_529_honour_retry_after_with_one_ok_record(service: JobServic
     assert sum(r["status"] == "ok" for r in rows) == 1
     from datetime import datetime
 
-    gap = (datetime.fromisoformat(rows[1]["created_at"]) - datetime.fromisoformat(rows[0]["created_at"]))
+    gap = datetime.fromisoformat(rows[1]["created_at"]) - datetime.fromisoformat(rows[0]["created_at"])
     assert gap.total_seconds() >= 0.55
     assert len(fake.requests) == 2
 
@@ -137,7 +137,7 @@ def test_a_killed_worker_process_runs_the_job_again(service: JobService, workers
     names = [e.event for e in rest]
     assert names[-1] == "done", names
     assert "reset" in names
-    after_reset = rest[names.index("reset") + 1:]
+    after_reset = rest[names.index("reset") + 1 :]
     assert "".join(e.data["text"] for e in after_reset if e.event == "text") == "second time lucky"
     final = service.relay.get_job(job.id)
     assert int(final["worker"].rsplit(":", 1)[1]) != victim
@@ -160,8 +160,7 @@ def test_unknown_alias_is_refused_before_anything_is_queued(service: JobService,
     assert info.value.field == "alias"
 
 
-def test_a_thousand_small_jobs_each_recorded_exactly_once(service: JobService, workers: Workers,
-                                                          fake: Any) -> None:
+def test_a_thousand_small_jobs_each_recorded_exactly_once(service: JobService, workers: Workers, fake: Any) -> None:
     workers.start("w3", concurrency=4)
     count = 1000
     fake.queue(*[text(f"answer {i}") for i in range(count)])

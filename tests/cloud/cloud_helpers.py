@@ -13,10 +13,22 @@ USER = [{"role": "user", "content": "Hello there"}]
 
 def bedrock_kwargs(server: FakeBedrock, **overrides: Any) -> dict[str, Any]:
     """Constructor arguments that work for both claude_web's and anthropic's AnthropicBedrock."""
-    return {"aws_access_key": server.access_key, "aws_secret_key": server.secret_key, "aws_region": server.region,
-            "base_url": server.base_url, "max_retries": 0, **overrides}
+    return {
+        "aws_access_key": server.access_key,
+        "aws_secret_key": server.secret_key,
+        "aws_region": server.region,
+        "base_url": server.base_url,
+        "max_retries": 0,
+        **overrides,
+    }
 
 
 def vertex_kwargs(server: FakeVertex, **overrides: Any) -> dict[str, Any]:
-    return {"region": "us-east5", "project_id": "test-project", "access_token": "vertex-token",
-            "base_url": server.base_url, "max_retries": 0, **overrides}
+    return {
+        "region": "us-east5",
+        "project_id": "test-project",
+        "access_token": "vertex-token",
+        "base_url": server.base_url,
+        "max_retries": 0,
+        **overrides,
+    }

@@ -39,8 +39,12 @@ def test_create_sends_the_bedrock_shape_and_a_verified_signature(fake: FakeClaud
     request = bedrock.last_request
     assert request.method == "POST"
     assert request.path == f"/model/{MODEL_BEDROCK}/invoke"
-    assert request.json == {"max_tokens": 64, "messages": USER, "temperature": 0.5,
-                            "anthropic_version": "bedrock-2023-05-31"}
+    assert request.json == {
+        "max_tokens": 64,
+        "messages": USER,
+        "temperature": 0.5,
+        "anthropic_version": "bedrock-2023-05-31",
+    }
     assert request.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "/us-east-1/bedrock/aws4_request" in request.headers["authorization"]
     assert "x-amz-date" in request.headers
@@ -57,8 +61,9 @@ def test_model_is_quoted_into_the_path(fake: FakeClaude, bedrock: FakeBedrock) -
 
 
 def test_beta_header_goes_into_the_body(bedrock: FakeBedrock) -> None:
-    client(bedrock).messages.create(model=MODEL_BEDROCK, max_tokens=16, messages=USER,
-                                    extra_headers={"anthropic-beta": "beta-one, beta-two"})
+    client(bedrock).messages.create(
+        model=MODEL_BEDROCK, max_tokens=16, messages=USER, extra_headers={"anthropic-beta": "beta-one, beta-two"}
+    )
     body = bedrock.last_request.json
     assert body["anthropic_beta"] == ["beta-one", "beta-two"]
     assert bedrock.last_request.headers["anthropic-beta"] == "beta-one, beta-two"
@@ -66,17 +71,23 @@ def test_beta_header_goes_into_the_body(bedrock: FakeBedrock) -> None:
 
 def test_anthropic_version_in_extra_body_is_kept(bedrock: FakeBedrock) -> None:
     with pytest.raises(claude_web.BadRequestError, match="anthropic_version"):
-        client(bedrock).messages.create(model=MODEL_BEDROCK, max_tokens=16, messages=USER,
-                                        extra_body={"anthropic_version": "other"})
+        client(bedrock).messages.create(
+            model=MODEL_BEDROCK, max_tokens=16, messages=USER, extra_body={"anthropic_version": "other"}
+        )
     assert bedrock.last_request.json["anthropic_version"] == "other"
 
 
 def test_session_token_is_signed(fake: FakeClaude) -> None:
     creds = {"ASIATEMP": ("temp-secret", "the-session-token")}
     with FakeBedrock(fake, credentials=creds) as server:
-        ok = AnthropicBedrock(aws_access_key="ASIATEMP", aws_secret_key="temp-secret",
-                              aws_session_token="the-session-token", aws_region="us-east-1",
-                              base_url=server.base_url, max_retries=0)
+        ok = AnthropicBedrock(
+            aws_access_key="ASIATEMP",
+            aws_secret_key="temp-secret",
+            aws_session_token="the-session-token",
+            aws_region="us-east-1",
+            base_url=server.base_url,
+            max_retries=0,
+        )
         ok.messages.create(model=MODEL_BEDROCK, max_tokens=16, messages=USER)
         assert server.last_request.headers["x-amz-security-token"] == "the-session-token"
         assert "x-amz-security-token" in server.last_request.headers["authorization"]
@@ -86,14 +97,17 @@ def test_session_token_is_signed(fake: FakeClaude) -> None:
             wrong.messages.create(model=MODEL_BEDROCK, max_tokens=16, messages=USER)
 
 
-def test_profile_credentials_are_found_the_boto3_way(bedrock: FakeBedrock, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_profile_credentials_are_found_the_boto3_way(
+    bedrock: FakeBedrock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shared = tmp_path / "profile-credentials"
-    shared.write_text(f"[work]\naws_access_key_id = {bedrock.access_key}\n"
-                      f"aws_secret_access_key = {bedrock.secret_key}\n")
+    shared.write_text(
+        f"[work]\naws_access_key_id = {bedrock.access_key}\naws_secret_access_key = {bedrock.secret_key}\n"
+    )
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(shared))
     AnthropicBedrock(aws_profile="work", aws_region="us-east-1", base_url=bedrock.base_url).messages.create(
-        model=MODEL_BEDROCK, max_tokens=16, messages=USER)
+        model=MODEL_BEDROCK, max_tokens=16, messages=USER
+    )
     assert bedrock.signatures_verified == 1
 
 
@@ -115,12 +129,19 @@ def test_wrong_secret_fails_signature_verification(bedrock: FakeBedrock) -> None
 
 def test_a_body_changed_after_signing_fails_verification(bedrock: FakeBedrock) -> None:
     signer = client(bedrock)
-    request = httpx.Request("POST", f"{bedrock.base_url}/model/{MODEL_BEDROCK}/invoke",
-                            content=b'{"anthropic_version":"bedrock-2023-05-31","max_tokens":1,"messages":[]}',
-                            headers={"content-type": "application/json"})
+    request = httpx.Request(
+        "POST",
+        f"{bedrock.base_url}/model/{MODEL_BEDROCK}/invoke",
+        content=b'{"anthropic_version":"bedrock-2023-05-31","max_tokens":1,"messages":[]}',
+        headers={"content-type": "application/json"},
+    )
     signer._prepare_request(request)
-    tampered = httpx.Request("POST", request.url, headers=request.headers,
-                             content=request.content.replace(b'"max_tokens":1', b'"max_tokens":9'))
+    tampered = httpx.Request(
+        "POST",
+        request.url,
+        headers=request.headers,
+        content=request.content.replace(b'"max_tokens":1', b'"max_tokens":9'),
+    )
     with httpx.Client() as http:
         assert http.send(request).status_code != 403  # the untouched request verifies...
         answer = http.send(tampered)  # ...the same bytes with one digit changed do not
@@ -137,7 +158,8 @@ def test_unsigned_request_is_refused(bedrock: FakeBedrock) -> None:
 def test_bearer_api_key(fake: FakeClaude, monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeBedrock(fake, api_keys={"bedrock-api-key"}) as server:
         AnthropicBedrock(api_key="bedrock-api-key", aws_region="us-east-1", base_url=server.base_url).messages.create(
-            model=MODEL_BEDROCK, max_tokens=16, messages=USER)
+            model=MODEL_BEDROCK, max_tokens=16, messages=USER
+        )
         assert server.last_request.headers["authorization"] == "Bearer bedrock-api-key"
         monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key")
         from_env = AnthropicBedrock(aws_region="us-east-1", base_url=server.base_url)
@@ -155,9 +177,16 @@ def test_stream_true_decodes_eventstream_into_typed_events(fake: FakeClaude, bed
     fake.queue(text("one two three", chunks=3))
     with client(bedrock).messages.create(model=MODEL_BEDROCK, max_tokens=64, messages=USER, stream=True) as stream:
         events = list(stream)
-    assert [e.type for e in events] == ["message_start", "content_block_start", "content_block_delta",
-                                        "content_block_delta", "content_block_delta", "content_block_stop",
-                                        "message_delta", "message_stop"]
+    assert [e.type for e in events] == [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
     assert "".join(e.delta.text for e in events if e.type == "content_block_delta") == "one two three"
     assert bedrock.last_request.path == f"/model/{MODEL_BEDROCK}/invoke-with-response-stream"
     assert "stream" not in bedrock.last_request.json
@@ -190,18 +219,20 @@ async def test_async_create_stream_and_helpers(fake: FakeClaude, bedrock: FakeBe
 
 @pytest.mark.parametrize(
     ("error_type", "cls", "status"),
-    [("rate_limit_error", claude_web.RateLimitError, 429),
-     ("overloaded_error", claude_web.ServiceUnavailableError, 503),
-     ("api_error", claude_web.InternalServerError, 500),
-     ("invalid_request_error", claude_web.BadRequestError, 400)],
+    [
+        ("rate_limit_error", claude_web.RateLimitError, 429),
+        ("overloaded_error", claude_web.ServiceUnavailableError, 503),
+        ("api_error", claude_web.InternalServerError, 500),
+        ("invalid_request_error", claude_web.BadRequestError, 400),
+    ],
 )
-def test_exception_frames_mid_stream(fake: FakeClaude, bedrock: FakeBedrock, error_type: str,
-                                     cls: type[Exception], status: int) -> None:
+def test_exception_frames_mid_stream(
+    fake: FakeClaude, bedrock: FakeBedrock, error_type: str, cls: type[Exception], status: int
+) -> None:
     fake.queue(text("a b c d e f", chunks=4, error_after=3, error_type=error_type))
     seen: list[str] = []
     with pytest.raises(cls) as info:
-        for event in client(bedrock).messages.create(model=MODEL_BEDROCK, max_tokens=64, messages=USER,
-                                                     stream=True):
+        for event in client(bedrock).messages.create(model=MODEL_BEDROCK, max_tokens=64, messages=USER, stream=True):
             seen.append(event.type)
     assert seen[0] == "message_start"
     assert isinstance(info.value, claude_web.APIStatusError) and info.value.status_code == status
@@ -219,19 +250,36 @@ def _mock_stream_client(body: bytes) -> AnthropicBedrock:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"content-type": "application/vnd.amazon.eventstream"}, content=body)
 
-    return AnthropicBedrock(aws_access_key="AKIDEXAMPLE", aws_secret_key="secret", aws_region="us-east-1",
-                            http_client=httpx.Client(transport=httpx.MockTransport(handler)), max_retries=0)
+    return AnthropicBedrock(
+        aws_access_key="AKIDEXAMPLE",
+        aws_secret_key="secret",
+        aws_region="us-east-1",
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        max_retries=0,
+    )
 
 
 def _frame(event: dict[str, Any]) -> bytes:
     payload = {"bytes": base64.b64encode(json.dumps(event).encode()).decode()}
-    return encode_message({":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"},
-                          json.dumps(payload).encode())
+    return encode_message(
+        {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"},
+        json.dumps(payload).encode(),
+    )
 
 
-START = {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
-                                              "content": [], "stop_reason": None, "stop_sequence": None,
-                                              "usage": {"input_tokens": 1, "output_tokens": 1}}}
+START = {
+    "type": "message_start",
+    "message": {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "m",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    },
+}
 
 
 def test_corrupted_crc_in_a_live_stream_raises_a_clear_error() -> None:
@@ -273,8 +321,9 @@ def test_http_errors_map_into_our_tree(fake: FakeClaude, bedrock: FakeBedrock) -
 
 
 def test_retries_and_each_attempt_is_signed_again(fake: FakeClaude, bedrock: FakeBedrock) -> None:
-    fake.queue(error(500, headers={"retry-after-ms": "1"}), error(503, headers={"retry-after-ms": "1"}),
-               text("third time"))
+    fake.queue(
+        error(500, headers={"retry-after-ms": "1"}), error(503, headers={"retry-after-ms": "1"}), text("third time")
+    )
     message = client(bedrock, max_retries=2).messages.create(model=MODEL_BEDROCK, max_tokens=16, messages=USER)
     assert message.content[0].text == "third time"
     assert len(bedrock.requests) == 3 and bedrock.signatures_verified == 3
@@ -372,9 +421,13 @@ def test_missing_boto3_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_debug_log_redacts_signing_secrets(fake: FakeClaude, caplog: pytest.LogCaptureFixture) -> None:
     with FakeBedrock(fake, credentials={"ASIATEMP": ("temp-secret", "session-token-SECRET")}) as server:
-        api = AnthropicBedrock(aws_access_key="ASIATEMP", aws_secret_key="temp-secret",
-                               aws_session_token="session-token-SECRET", aws_region="us-east-1",
-                               base_url=server.base_url)
+        api = AnthropicBedrock(
+            aws_access_key="ASIATEMP",
+            aws_secret_key="temp-secret",
+            aws_session_token="session-token-SECRET",
+            aws_region="us-east-1",
+            base_url=server.base_url,
+        )
         with caplog.at_level(logging.DEBUG, logger="claude_web"):
             api.messages.create(model=MODEL_BEDROCK, max_tokens=16, messages=USER)
         assert server.signatures_verified == 1

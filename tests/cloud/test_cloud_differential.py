@@ -32,8 +32,13 @@ def wire(server: Server) -> list[tuple[str, str, Any]]:
     return [(r.method, r.path, r.json) for r in server.requests]
 
 
-def run_both(fake: FakeClaude, server: Server, make: Callable[[Any], Any], scenario: Callable[[Any, Any], Any],
-             replies: list[Any]) -> list[tuple[Any, list[tuple[str, str, Any]]]]:
+def run_both(
+    fake: FakeClaude,
+    server: Server,
+    make: Callable[[Any], Any],
+    scenario: Callable[[Any, Any], Any],
+    replies: list[Any],
+) -> list[tuple[Any, list[tuple[str, str, Any]]]]:
     """Run ``scenario(lib, client)`` once per library with the same queued replies; return (result, wire) pairs
     after asserting they are equal."""
     runs = []
@@ -92,10 +97,16 @@ REPLIES: dict[str, Callable[[], list[Any]]] = {
 
 @pytest.mark.parametrize("reply", sorted(REPLIES))
 @pytest.mark.parametrize("scenario", [create, stream_true, stream_helper])
-def test_bedrock_matches_anthropic(fake: FakeClaude, bedrock: FakeBedrock, reply: str,
-                                   scenario: Callable[..., Any]) -> None:
-    runs = run_both(fake, bedrock, bedrock_client(bedrock),
-                    lambda lib, api: scenario(lib, api, model=MODEL_BEDROCK), REPLIES[reply]())
+def test_bedrock_matches_anthropic(
+    fake: FakeClaude, bedrock: FakeBedrock, reply: str, scenario: Callable[..., Any]
+) -> None:
+    runs = run_both(
+        fake,
+        bedrock,
+        bedrock_client(bedrock),
+        lambda lib, api: scenario(lib, api, model=MODEL_BEDROCK),
+        REPLIES[reply](),
+    )
     path = runs[0][1][0][1]
     assert path.endswith("/invoke") if scenario is create else path.endswith("/invoke-with-response-stream")
     assert bedrock.signatures_verified == 2  # one per library, both verified
@@ -103,43 +114,63 @@ def test_bedrock_matches_anthropic(fake: FakeClaude, bedrock: FakeBedrock, reply
 
 @pytest.mark.parametrize("reply", sorted(REPLIES))
 @pytest.mark.parametrize("scenario", [create, stream_true, stream_helper])
-def test_vertex_matches_anthropic(fake: FakeClaude, vertex: FakeVertex, reply: str,
-                                  scenario: Callable[..., Any]) -> None:
-    runs = run_both(fake, vertex, vertex_client(vertex),
-                    lambda lib, api: scenario(lib, api, model=MODEL_VERTEX), REPLIES[reply]())
+def test_vertex_matches_anthropic(
+    fake: FakeClaude, vertex: FakeVertex, reply: str, scenario: Callable[..., Any]
+) -> None:
+    runs = run_both(
+        fake, vertex, vertex_client(vertex), lambda lib, api: scenario(lib, api, model=MODEL_VERTEX), REPLIES[reply]()
+    )
     path = runs[0][1][0][1]
     assert path.endswith(":rawPredict") if scenario is create else path.endswith(":streamRawPredict")
 
 
 def test_bedrock_betas_system_and_tools_match(fake: FakeClaude, bedrock: FakeBedrock) -> None:
     tools = [{"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}}]
-    runs = run_both(fake, bedrock, bedrock_client(bedrock), lambda lib, api: create(
-        lib, api, model="arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.x", system="Be brief",
-        tools=tools, metadata={"user_id": "u1"}, stop_sequences=["END"],
-        extra_headers={"anthropic-beta": "interleaved-thinking-2025-05-14,context-1m-2025-08-07"}),
-        REPLIES["text"]())
+    runs = run_both(
+        fake,
+        bedrock,
+        bedrock_client(bedrock),
+        lambda lib, api: create(
+            lib,
+            api,
+            model="arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.x",
+            system="Be brief",
+            tools=tools,
+            metadata={"user_id": "u1"},
+            stop_sequences=["END"],
+            extra_headers={"anthropic-beta": "interleaved-thinking-2025-05-14,context-1m-2025-08-07"},
+        ),
+        REPLIES["text"](),
+    )
     body = runs[0][1][0][2]
     assert body["anthropic_beta"] == ["interleaved-thinking-2025-05-14", "context-1m-2025-08-07"]
     assert "%2F" in runs[0][1][0][1]
 
 
 def test_vertex_count_tokens_matches(fake: FakeClaude, vertex: FakeVertex) -> None:
-    runs = run_both(fake, vertex, vertex_client(vertex), lambda lib, api: api.messages.count_tokens(
-        model=MODEL_VERTEX, messages=USER, system="Be brief").to_dict(), [])
+    runs = run_both(
+        fake,
+        vertex,
+        vertex_client(vertex),
+        lambda lib, api: api.messages.count_tokens(model=MODEL_VERTEX, messages=USER, system="Be brief").to_dict(),
+        [],
+    )
     assert runs[0][1][0][1].endswith("/models/count-tokens:rawPredict")
 
 
 @pytest.mark.parametrize("status", [400, 429, 500, 529])
 def test_bedrock_errors_match(fake: FakeClaude, bedrock: FakeBedrock, status: int) -> None:
-    runs = run_both(fake, bedrock, bedrock_client(bedrock),
-                    lambda lib, api: create(lib, api, model=MODEL_BEDROCK), [error(status)])
+    runs = run_both(
+        fake, bedrock, bedrock_client(bedrock), lambda lib, api: create(lib, api, model=MODEL_BEDROCK), [error(status)]
+    )
     assert runs[0][0][0] == "status_error"
 
 
 @pytest.mark.parametrize("status", [401, 404, 503, 504, 529])
 def test_vertex_errors_match(fake: FakeClaude, vertex: FakeVertex, status: int) -> None:
-    runs = run_both(fake, vertex, vertex_client(vertex),
-                    lambda lib, api: create(lib, api, model=MODEL_VERTEX), [error(status)])
+    runs = run_both(
+        fake, vertex, vertex_client(vertex), lambda lib, api: create(lib, api, model=MODEL_VERTEX), [error(status)]
+    )
     assert runs[0][0][0] == "status_error"
 
 
@@ -159,14 +190,16 @@ async def _async_runs(fake: FakeClaude, server: Server, make: Callable[[Any], An
 
 
 async def test_async_bedrock_matches_anthropic(fake: FakeClaude, bedrock: FakeBedrock) -> None:
-    ours, theirs = await _async_runs(fake, bedrock, lambda lib: lib.AsyncAnthropicBedrock(**bedrock_kwargs(bedrock)),
-                                     MODEL_BEDROCK)
+    ours, theirs = await _async_runs(
+        fake, bedrock, lambda lib: lib.AsyncAnthropicBedrock(**bedrock_kwargs(bedrock)), MODEL_BEDROCK
+    )
     assert ours == theirs
     assert len(ours[2]) == 2 and ours[1]["content"][0]["text"] == "and a helper"
 
 
 async def test_async_vertex_matches_anthropic(fake: FakeClaude, vertex: FakeVertex) -> None:
-    ours, theirs = await _async_runs(fake, vertex, lambda lib: lib.AsyncAnthropicVertex(**vertex_kwargs(vertex)),
-                                     MODEL_VERTEX)
+    ours, theirs = await _async_runs(
+        fake, vertex, lambda lib: lib.AsyncAnthropicVertex(**vertex_kwargs(vertex)), MODEL_VERTEX
+    )
     assert ours == theirs
     assert len(ours[2]) == 2 and ours[0][-1] == {"type": "message_stop"}

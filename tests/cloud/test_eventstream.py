@@ -29,20 +29,35 @@ def exception_frame(name: str, message: str) -> bytes:
 
 
 EVENTS = [
-    {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
-                                          "content": [], "stop_reason": None, "stop_sequence": None,
-                                          "usage": {"input_tokens": 3, "output_tokens": 1}}},
+    {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "m",
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 3, "output_tokens": 1},
+        },
+    },
     {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
     {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "héllo ✓"}},
     {"type": "content_block_stop", "index": 0},
-    {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-     "usage": {"output_tokens": 2}},
+    {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": 2},
+    },
     {"type": "message_stop"},
 ]
 
 
 def stream_response() -> httpx.Response:
-    request = httpx.Request("POST", "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke-with-response-stream")
+    request = httpx.Request(
+        "POST", "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke-with-response-stream"
+    )
     return httpx.Response(200, headers={"content-type": "application/vnd.amazon.eventstream"}, request=request)
 
 
@@ -59,8 +74,16 @@ def test_known_frame_bytes() -> None:
 def test_every_header_type_round_trips() -> None:
     when = datetime.datetime(2024, 5, 1, 12, 30, 15, 250000, tzinfo=datetime.timezone.utc)
     ident = uuid.UUID("12345678-1234-5678-1234-567812345678")
-    headers = {"t": True, "f": False, "small": 7, "big": 2**40, "raw": b"\x00\x01", "s": "string ✓", "when": when,
-               "id": ident}
+    headers = {
+        "t": True,
+        "f": False,
+        "small": 7,
+        "big": 2**40,
+        "raw": b"\x00\x01",
+        "s": "string ✓",
+        "when": when,
+        "id": ident,
+    }
     [message] = EventStreamBuffer().feed(encode_message(headers, b"payload"))
     assert message.headers == headers
     assert message.payload == b"payload"
@@ -158,9 +181,11 @@ def test_unknown_header_type_is_an_error() -> None:
 
 
 def test_non_chunk_events_and_unknown_message_types_are_skipped() -> None:
-    data = (encode_message({":message-type": "event", ":event-type": "initial-response"}, b"{}")
-            + encode_message({":message-type": "something-new"}, b"")
-            + chunk_frame(EVENTS[-1]))
+    data = (
+        encode_message({":message-type": "event", ":event-type": "initial-response"}, b"{}")
+        + encode_message({":message-type": "something-new"}, b"")
+        + chunk_frame(EVENTS[-1])
+    )
     events = EventStreamDecoder().feed(data)
     assert [e.event for e in events] == ["message_stop"]
     assert events[0].id is None and events[0].retry is None
@@ -203,8 +228,9 @@ def test_service_unavailable_is_also_internal_server_error() -> None:
 
 
 def test_error_message_type_uses_its_headers() -> None:
-    frame = encode_message({":message-type": "error", ":error-code": "ThrottlingException",
-                            ":error-message": "slow down"}, b"")
+    frame = encode_message(
+        {":message-type": "error", ":error-code": "ThrottlingException", ":error-message": "slow down"}, b""
+    )
     with pytest.raises(claude_web.RateLimitError, match="slow down"):
         EventStreamDecoder(stream_response()).feed(frame)
 

@@ -14,10 +14,15 @@ from claude_web.testing._cloud import FakeBedrock, FakeVertex
 
 
 def signed_post(server: FakeBedrock, path: str, body: dict[str, object]) -> httpx.Response:
-    signer = AnthropicBedrock(aws_access_key=server.access_key, aws_secret_key=server.secret_key,
-                              aws_region=server.region)
-    request = httpx.Request("POST", f"{server.base_url}{path}", content=json.dumps(body).encode(),
-                            headers={"content-type": "application/json"})
+    signer = AnthropicBedrock(
+        aws_access_key=server.access_key, aws_secret_key=server.secret_key, aws_region=server.region
+    )
+    request = httpx.Request(
+        "POST",
+        f"{server.base_url}{path}",
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+    )
     signer._prepare_request(request)
     with httpx.Client() as http:
         return http.send(request)
@@ -65,9 +70,11 @@ def test_vertex_requires_a_bearer_token(fake: FakeClaude) -> None:
         ok = httpx.post(url, json=body, headers={"authorization": "Bearer anything"})
         assert ok.status_code == 200 and ok.json()["model"] == MODEL_VERTEX
         assert len(server.requests) == 2
-        wrong_version = httpx.post(url, json={**body, "anthropic_version": "x"},
-                                   headers={"authorization": "Bearer anything"})
+        wrong_version = httpx.post(
+            url, json={**body, "anthropic_version": "x"}, headers={"authorization": "Bearer anything"}
+        )
         assert wrong_version.status_code == 400
-        not_found = httpx.post(f"{server.base_url}/projects/p/other", json=body,
-                               headers={"authorization": "Bearer anything"})
+        not_found = httpx.post(
+            f"{server.base_url}/projects/p/other", json=body, headers={"authorization": "Bearer anything"}
+        )
         assert not_found.status_code == 404

@@ -25,8 +25,9 @@ PREFIX = "/v1/projects/test-project/locations/us-east5/publishers/anthropic/mode
 class FakeCredentials:
     """Enough of google.auth.credentials.Credentials: ``token``, ``expired`` and ``refresh(request)``."""
 
-    def __init__(self, token: str | None = None, *, expired: bool = False, fail: bool = False,
-                 delay: float = 0.0) -> None:
+    def __init__(
+        self, token: str | None = None, *, expired: bool = False, fail: bool = False, delay: float = 0.0
+    ) -> None:
         self.token = token
         self.expired = expired
         self.fail = fail
@@ -74,8 +75,15 @@ def test_stream_true_and_helpers_use_stream_raw_predict(fake: FakeClaude, vertex
     fake.queue(text("one two", chunks=2))
     with api.messages.create(model=MODEL_VERTEX, max_tokens=64, messages=USER, stream=True) as stream:
         types = [event.type for event in stream]
-    assert types == ["message_start", "content_block_start", "content_block_delta", "content_block_delta",
-                     "content_block_stop", "message_delta", "message_stop"]
+    assert types == [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
     assert vertex.last_request.path == f"{PREFIX}/{MODEL_VERTEX}:streamRawPredict"
     assert vertex.last_request.json["stream"] is True  # Vertex keeps stream in the body
     fake.queue(tool_use("get_weather", {"city": "Paris"}))
@@ -131,8 +139,10 @@ def test_in_stream_error_and_http_errors(fake: FakeClaude, vertex: FakeVertex) -
 
 def test_retries(fake: FakeClaude, vertex: FakeVertex) -> None:
     fake.queue(error(529, headers={"retry-after-ms": "1"}), text("second"))
-    assert client(vertex, max_retries=1).messages.create(
-        model=MODEL_VERTEX, max_tokens=8, messages=USER).content[0].text == "second"
+    assert (
+        client(vertex, max_retries=1).messages.create(model=MODEL_VERTEX, max_tokens=8, messages=USER).content[0].text
+        == "second"
+    )
     assert len(vertex.requests) == 2
 
 
@@ -168,8 +178,9 @@ def test_region_project_and_base_url_from_env(monkeypatch: pytest.MonkeyPatch) -
     assert api.region == "europe-west1" and api.project_id == "env-project"
     assert str(api.base_url) == "https://europe-west1-aiplatform.googleapis.com/v1/"
     assert str(AnthropicVertex(region="global", access_token="t").base_url) == "https://aiplatform.googleapis.com/v1/"
-    assert str(AnthropicVertex(region="eu", access_token="t").base_url) == \
-        "https://aiplatform.eu.rep.googleapis.com/v1/"
+    assert (
+        str(AnthropicVertex(region="eu", access_token="t").base_url) == "https://aiplatform.eu.rep.googleapis.com/v1/"
+    )
     monkeypatch.setenv("ANTHROPIC_VERTEX_BASE_URL", "http://proxy.invalid/v1")
     assert str(AnthropicVertex(access_token="t").base_url) == "http://proxy.invalid/v1/"
     assert "secret-token" not in repr(AnthropicVertex(access_token="secret-token"))
@@ -267,8 +278,9 @@ def test_missing_google_auth_says_what_to_install(monkeypatch: pytest.MonkeyPatc
     assert AnthropicVertex(region="us-east5", project_id="p", access_token="t").access_token == "t"
 
 
-async def test_adc_is_retried_after_a_failure_and_found_off_the_loop(vertex: FakeVertex,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_adc_is_retried_after_a_failure_and_found_off_the_loop(
+    vertex: FakeVertex, monkeypatch: pytest.MonkeyPatch
+) -> None:
     api = AsyncAnthropicVertex(region="us-east5", base_url=vertex.base_url)
     with pytest.raises(VertexConfigError, match="no Application Default Credentials in tests"):
         await api.messages.create(model=MODEL_VERTEX, max_tokens=8, messages=USER)

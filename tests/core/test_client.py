@@ -48,7 +48,9 @@ def test_scripted_tool_use_parses(fake_claude: FakeClaude, client: Anthropic) ->
 
 def test_extra_options_reach_the_wire(fake_claude: FakeClaude, client: Anthropic) -> None:
     client.messages.create(
-        model="m", max_tokens=5, messages=USER,
+        model="m",
+        max_tokens=5,
+        messages=USER,
         extra_headers={"anthropic-beta": "a-1,b-2", "x-custom": "1"},
         extra_query={"debug": "yes"},
         extra_body={"top_k": 3, "new_param": {"x": 1}},
@@ -89,9 +91,7 @@ def test_count_tokens_and_models(fake_claude: FakeClaude, client: Anthropic) -> 
 
 
 def test_batches_lifecycle(fake_claude: FakeClaude, client: Anthropic) -> None:
-    requests = [
-        {"custom_id": f"r{i}", "params": {"model": "m", "max_tokens": 10, "messages": USER}} for i in range(3)
-    ]
+    requests = [{"custom_id": f"r{i}", "params": {"model": "m", "max_tokens": 10, "messages": USER}} for i in range(3)]
     batch = client.messages.batches.create(requests=requests)
     assert batch.type == "message_batch" and batch.id.startswith("msgbatch_")
     got = client.messages.batches.retrieve(batch.id)
@@ -128,9 +128,16 @@ def test_custom_requests(fake_claude: FakeClaude, client: Anthropic) -> None:
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(400, claude_web.BadRequestError), (401, claude_web.AuthenticationError), (403, claude_web.PermissionDeniedError),
-     (404, claude_web.NotFoundError), (413, claude_web.RequestTooLargeError), (429, claude_web.RateLimitError),
-     (500, claude_web.InternalServerError), (529, claude_web.OverloadedError)],
+    [
+        (400, claude_web.BadRequestError),
+        (401, claude_web.AuthenticationError),
+        (403, claude_web.PermissionDeniedError),
+        (404, claude_web.NotFoundError),
+        (413, claude_web.RequestTooLargeError),
+        (429, claude_web.RateLimitError),
+        (500, claude_web.InternalServerError),
+        (529, claude_web.OverloadedError),
+    ],
 )
 def test_http_errors_map_to_classes(fake_claude: FakeClaude, client: Anthropic, status: int, cls: type) -> None:
     fake_claude.queue(error(status, message=f"scripted {status}"))
@@ -222,8 +229,9 @@ def test_invalid_response_is_a_validation_error(fake_claude: FakeClaude, client:
         client.get("/v1/models", cast_to=claude_web.types.Message)
 
 
-def test_key_never_in_repr_or_logs(fake_claude: FakeClaude, client: Anthropic, caplog: pytest.LogCaptureFixture,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_never_in_repr_or_logs(
+    fake_claude: FakeClaude, client: Anthropic, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert KEY not in repr(client) and KEY not in str(client)
     caplog.set_level(logging.DEBUG)
     client.messages.create(model="m", max_tokens=5, messages=USER)
@@ -244,8 +252,13 @@ def test_anthropic_log_env_turns_on_logging() -> None:
         "claude_web.Anthropic(api_key='sk-SECRET', base_url='http://127.0.0.1:9')\n"
         "print(logging.getLogger('claude_web').level)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"ANTHROPIC_LOG": "debug", "PATH": ""}, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"ANTHROPIC_LOG": "debug", "PATH": ""},
+        timeout=60,
+    )
     assert out.stdout.strip() == str(logging.DEBUG), out.stderr
 
 
@@ -296,18 +309,21 @@ def test_raw_and_streaming_responses_record_usage_once_even_unparsed(fake_claude
         body = r.json()
     assert len(records) == 2 and records[1].status == "ok"
     assert records[1].input_tokens == body["usage"]["input_tokens"] > 0
-    with client.messages.with_streaming_response.create(model="claude-haiku-4-5", max_tokens=5, messages=USER,
-                                                        stream=True) as r:
+    with client.messages.with_streaming_response.create(
+        model="claude-haiku-4-5", max_tokens=5, messages=USER, stream=True
+    ) as r:
         lines = list(r.iter_lines())
     assert "event: message_stop" in lines
     assert len(records) == 3 and records[2].status == "ok"
     fake_claude.queue(text("x " * 200, chunks=200, event_delay=0.005))
-    with client.messages.with_streaming_response.create(model="claude-haiku-4-5", max_tokens=5, messages=USER,
-                                                        stream=True) as r:
+    with client.messages.with_streaming_response.create(
+        model="claude-haiku-4-5", max_tokens=5, messages=USER, stream=True
+    ) as r:
         next(iter(r.iter_lines()))
     assert len(records) == 4 and records[3].status == "aborted"
-    with client.messages.with_streaming_response.create(model="claude-haiku-4-5", max_tokens=5, messages=USER,
-                                                        stream=True) as r:
+    with client.messages.with_streaming_response.create(
+        model="claude-haiku-4-5", max_tokens=5, messages=USER, stream=True
+    ) as r:
         stream = r.parse()
         assert [e.type for e in stream][-1] == "message_stop"
     assert len(records) == 5 and records[4].status == "ok" and records[4].output_tokens > 0

@@ -29,8 +29,12 @@ def _wire(req: Any) -> dict[str, Any]:
     }
 
 
-def _run_both(fake: FakeClaude, scenario: Callable[[Any, Any], Any], replies: Callable[[], list[Any]] | None = None,
-              **client_kwargs: Any) -> tuple[list[Any], list[list[dict[str, Any]]]]:
+def _run_both(
+    fake: FakeClaude,
+    scenario: Callable[[Any, Any], Any],
+    replies: Callable[[], list[Any]] | None = None,
+    **client_kwargs: Any,
+) -> tuple[list[Any], list[list[dict[str, Any]]]]:
     results, wires = [], []
     for lib in LIBS:
         fake.clear()
@@ -58,8 +62,9 @@ def _dump(value: Any) -> Any:
 def _strip_ids(value: Any) -> Any:
     """Replies carry random ids; requests are answered once per library, so ids differ by design."""
     if isinstance(value, dict):
-        return {k: ("<id>" if k in ("id", "request_id") and isinstance(v, str) else _strip_ids(v))
-                for k, v in value.items()}
+        return {
+            k: ("<id>" if k in ("id", "request_id") and isinstance(v, str) else _strip_ids(v)) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_strip_ids(v) for v in value]
     if isinstance(value, tuple):
@@ -69,10 +74,18 @@ def _strip_ids(value: Any) -> Any:
 
 def test_create_same_wire_and_result(fake_claude: FakeClaude) -> None:
     def scenario(lib: Any, client: Any) -> Any:
-        msg = client.messages.create(model="claude-sonnet-4-5", max_tokens=300, messages=USER, system="Be brief.",
-                                     temperature=0.2, top_p=0.9, stop_sequences=["END"], metadata={"user_id": "u1"},
-                                     tools=[{"name": "t", "description": "d", "input_schema": {"type": "object"}}],
-                                     tool_choice={"type": "auto"})
+        msg = client.messages.create(
+            model="claude-sonnet-4-5",
+            max_tokens=300,
+            messages=USER,
+            system="Be brief.",
+            temperature=0.2,
+            top_p=0.9,
+            stop_sequences=["END"],
+            metadata={"user_id": "u1"},
+            tools=[{"name": "t", "description": "d", "input_schema": {"type": "object"}}],
+            tool_choice={"type": "auto"},
+        )
         return _dump(msg)
 
     results, wires = _run_both(fake_claude, scenario, lambda: [text("Same answer for both.")])
@@ -93,11 +106,17 @@ def test_tool_use_result_same(fake_claude: FakeClaude) -> None:
 
 def test_extra_options_same_wire(fake_claude: FakeClaude) -> None:
     def scenario(lib: Any, client: Any) -> Any:
-        return _dump(client.messages.create(
-            model="m", max_tokens=10, messages=USER,
-            extra_headers={"anthropic-beta": "b1,b2", "x-custom": "yes"},
-            extra_query={"q": "1"}, extra_body={"top_k": 5, "brand_new": [1]}, timeout=30,
-        ))
+        return _dump(
+            client.messages.create(
+                model="m",
+                max_tokens=10,
+                messages=USER,
+                extra_headers={"anthropic-beta": "b1,b2", "x-custom": "yes"},
+                extra_query={"q": "1"},
+                extra_body={"top_k": 5, "brand_new": [1]},
+                timeout=30,
+            )
+        )
 
     results, wires = _run_both(fake_claude, scenario)
     assert wires[0] == wires[1]
@@ -132,8 +151,9 @@ def test_batches_same(fake_claude: FakeClaude) -> None:
 
     results, wires = _run_both(fake_claude, scenario)
     assert results[0] == results[1]
-    assert [(w["method"], w["path"].split("/msgbatch_")[0]) for w in wires[0]] == \
-           [(w["method"], w["path"].split("/msgbatch_")[0]) for w in wires[1]]
+    assert [(w["method"], w["path"].split("/msgbatch_")[0]) for w in wires[0]] == [
+        (w["method"], w["path"].split("/msgbatch_")[0]) for w in wires[1]
+    ]
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 413, 422, 429, 500, 503, 529])
@@ -166,11 +186,16 @@ def test_retries_same_attempts_and_delays(fake_claude: FakeClaude) -> None:
 
 def test_retry_after_and_x_should_retry_same(fake_claude: FakeClaude) -> None:
     def replies() -> list[Any]:
-        return [error(429, headers={"retry-after-ms": "50"}), error(400, headers={"x-should-retry": "true",
-                "retry-after-ms": "10"}), error(529, headers={"x-should-retry": "false"})]
+        return [
+            error(429, headers={"retry-after-ms": "50"}),
+            error(400, headers={"x-should-retry": "true", "retry-after-ms": "10"}),
+            error(529, headers={"x-should-retry": "false"}),
+        ]
 
     results, wires = _run_both(
-        fake_claude, lambda lib, c: c.messages.create(model="m", max_tokens=5, messages=USER), replies,
+        fake_claude,
+        lambda lib, c: c.messages.create(model="m", max_tokens=5, messages=USER),
+        replies,
         max_retries=5,
     )
     assert len(wires[0]) == len(wires[1]) == 3
@@ -180,8 +205,7 @@ def test_retry_after_and_x_should_retry_same(fake_claude: FakeClaude) -> None:
 def test_custom_requests_same(fake_claude: FakeClaude) -> None:
     def scenario(lib: Any, client: Any) -> Any:
         got = client.get("/v1/models", cast_to=object, options={"params": {"limit": 3}})
-        posted = client.post("/v1/messages/count_tokens", cast_to=httpx.Response,
-                             body={"model": "m", "messages": USER})
+        posted = client.post("/v1/messages/count_tokens", cast_to=httpx.Response, body={"model": "m", "messages": USER})
         return [got, posted.json()]
 
     results, wires = _run_both(fake_claude, scenario)
@@ -193,8 +217,10 @@ def test_connection_errors_same(fake_claude: FakeClaude) -> None:
     from claude_web.testing import reset
 
     results, wires = _run_both(
-        fake_claude, lambda lib, c: c.messages.create(model="m", max_tokens=5, messages=USER),
-        lambda: [reset(), reset(), reset()], max_retries=1,
+        fake_claude,
+        lambda lib, c: c.messages.create(model="m", max_tokens=5, messages=USER),
+        lambda: [reset(), reset(), reset()],
+        max_retries=1,
     )
     assert results[0] == results[1] == ("api_error", "APIConnectionError")
     assert len(wires[0]) == len(wires[1]) == 2
@@ -206,7 +232,8 @@ def test_same_parse_of_response_with_unknown_fields(fake_claude: FakeClaude) -> 
 
     blocks = [{"type": "text", "text": "hi", "future_field": {"x": 1}}, {"type": "future_block", "data": [1, 2]}]
     results, _ = _run_both(
-        fake_claude, lambda lib, c: _dump(c.messages.create(model="m", max_tokens=5, messages=USER)),
+        fake_claude,
+        lambda lib, c: _dump(c.messages.create(model="m", max_tokens=5, messages=USER)),
         lambda: [message(blocks)],
     )
     assert _strip_ids(results[0]) == _strip_ids(results[1])

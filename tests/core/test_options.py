@@ -28,8 +28,9 @@ def test_default_timeout_and_retries_match_anthropic() -> None:
 def test_nonstreaming_guard_agrees_with_anthropic(max_tokens: int) -> None:
     outcomes = []
     for lib in (claude_web, anthropic):
-        transport = httpx.MockTransport(lambda r: httpx.Response(500, json={"type": "error", "error": {
-            "type": "api_error", "message": "stop"}}))
+        transport = httpx.MockTransport(
+            lambda r: httpx.Response(500, json={"type": "error", "error": {"type": "api_error", "message": "stop"}})
+        )
         client = lib.Anthropic(api_key="k", max_retries=0, http_client=httpx.Client(transport=transport))
         try:
             client.messages.create(model="claude-opus-4-5", max_tokens=max_tokens, messages=USER)
@@ -60,8 +61,9 @@ def test_default_httpx_client_keeps_our_defaults(fake_claude: FakeClaude) -> Non
 def test_custom_transport_through_fake_transport() -> None:
     fake = FakeClaude()  # never started: requests go through its in-process transport
     fake.queue(text("over a transport"))
-    client = claude_web.Anthropic(api_key="k", base_url="http://fake.invalid",
-                                  http_client=httpx.Client(transport=fake.transport()))
+    client = claude_web.Anthropic(
+        api_key="k", base_url="http://fake.invalid", http_client=httpx.Client(transport=fake.transport())
+    )
     message = client.messages.create(model="m", max_tokens=5, messages=USER)
     assert message.content[0].type == "text" and message.content[0].text == "over a transport"
     assert fake.last_request.path == "/v1/messages"
@@ -69,6 +71,7 @@ def test_custom_transport_through_fake_transport() -> None:
 
 def test_async_client_per_loop(fake_claude: FakeClaude) -> None:
     """One AsyncAnthropic per event loop: each asyncio.run gets a working client, none sees a closed loop."""
+
     async def call() -> str:
         async with claude_web.AsyncAnthropic(api_key="k", base_url=fake_claude.base_url) as client:
             message = await client.messages.create(model="m", max_tokens=5, messages=USER)

@@ -20,17 +20,26 @@ def _sse(name: str, data: str) -> bytes:
 
 def quiet_stream(pings: int, gap: float) -> Iterator[bytes]:
     """A stream where Claude is quiet for a while (only pings) before it answers."""
-    yield _sse("message_start", '{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant",'
-                                '"model":"m","content":[],"stop_reason":null,"stop_sequence":null,'
-                                '"usage":{"input_tokens":3,"output_tokens":1}}}')
-    yield _sse("content_block_start", '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}')
+    yield _sse(
+        "message_start",
+        '{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant",'
+        '"model":"m","content":[],"stop_reason":null,"stop_sequence":null,'
+        '"usage":{"input_tokens":3,"output_tokens":1}}}',
+    )
+    yield _sse(
+        "content_block_start", '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}'
+    )
     for _ in range(pings):
         time.sleep(gap)
         yield _sse("ping", '{"type": "ping"}')
-    yield _sse("content_block_delta", '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"ok"}}')
+    yield _sse(
+        "content_block_delta", '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"ok"}}'
+    )
     yield _sse("content_block_stop", '{"type":"content_block_stop","index":0}')
-    yield _sse("message_delta", '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},'
-                                '"usage":{"output_tokens":2}}')
+    yield _sse(
+        "message_delta",
+        '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":2}}',
+    )
     yield _sse("message_stop", '{"type":"message_stop"}')
 
 
@@ -38,8 +47,12 @@ def client_for(pings: int, gap: float = 0.0) -> claude_web.Anthropic:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=quiet_stream(pings, gap))
 
-    return claude_web.Anthropic(api_key="k", base_url="http://fake", max_retries=0,
-                                http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    return claude_web.Anthropic(
+        api_key="k",
+        base_url="http://fake",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
 
 
 def test_pings_are_skipped_by_default() -> None:

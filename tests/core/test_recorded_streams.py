@@ -23,8 +23,11 @@ pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:Use
 # in the repository so a clean clone tests the same streams wherever it is checked out
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "recorded-streams"
 STREAMS = sorted(FIXTURES.glob("*.txt"))
-PARAMS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 1024,
-                          "messages": [{"role": "user", "content": "Hi"}]}
+PARAMS: dict[str, Any] = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 1024,
+    "messages": [{"role": "user", "content": "Hi"}],
+}
 
 
 def _wire(path: Path) -> bytes:
@@ -43,13 +46,15 @@ def _transport(body: bytes, seen: list[httpx.Request] | None = None) -> httpx.Mo
 
 
 def _client(lib: Any, body: bytes, seen: list[httpx.Request] | None = None) -> Any:
-    return lib.Anthropic(api_key="k", base_url="http://fake", max_retries=0,
-                         http_client=httpx.Client(transport=_transport(body, seen)))
+    return lib.Anthropic(
+        api_key="k", base_url="http://fake", max_retries=0, http_client=httpx.Client(transport=_transport(body, seen))
+    )
 
 
 def _aclient(lib: Any, body: bytes) -> Any:
-    return lib.AsyncAnthropic(api_key="k", base_url="http://fake", max_retries=0,
-                              http_client=httpx.AsyncClient(transport=_transport(body)))
+    return lib.AsyncAnthropic(
+        api_key="k", base_url="http://fake", max_retries=0, http_client=httpx.AsyncClient(transport=_transport(body))
+    )
 
 
 def _dump(event: Any) -> Any:
@@ -75,8 +80,7 @@ def _helper_events(lib: Any, body: bytes) -> tuple[list[Any], Any, str | None]:
             for event in stream:
                 if event.type == "input_json":
                     out.append(("input_json", event.partial_json, event.snapshot))
-                elif event.type in ("text", "thinking", "citation", "signature", "content_block_stop",
-                                    "message_stop"):
+                elif event.type in ("text", "thinking", "citation", "signature", "content_block_stop", "message_stop"):
                     out.append(_dump(event))
                 else:
                     out.append(event.type)
@@ -109,8 +113,9 @@ def test_stream_helpers_match_anthropic(path: Path) -> None:
     if ours[2] is not None:
         # unparseable tool JSON: anthropic re-parses on every delta and raises before yielding the bad delta; we
         # parse lazily (linear time) and raise the same ValueError when the snapshot is read, one raw event later
-        assert [e for e in ours[0] if e != "content_block_delta"] == \
-               [e for e in theirs[0] if e != "content_block_delta"]
+        assert [e for e in ours[0] if e != "content_block_delta"] == [
+            e for e in theirs[0] if e != "content_block_delta"
+        ]
     else:
         assert ours[0] == theirs[0]
     assert ours[1] == theirs[1]
@@ -144,7 +149,7 @@ def test_every_fixture_also_decodes_in_one_byte_chunks() -> None:
         body = _wire(path)
         whole = SSEDecoder().feed(body)
         dec = SSEDecoder()
-        split = [ev for i in range(len(body)) for ev in dec.feed(body[i:i + 1])]
+        split = [ev for i in range(len(body)) for ev in dec.feed(body[i : i + 1])]
         split += dec.flush()
         assert [(e.event, e.data) for e in split] == [(e.event, e.data) for e in whole], path.name
 
@@ -160,8 +165,14 @@ def test_request_wire_for_stream_is_identical() -> None:
     import json
 
     assert json.loads(ours.content) == json.loads(theirs.content)
-    for header in ("anthropic-version", "anthropic-beta", "content-type", "accept", "x-api-key",
-                   "x-stainless-helper-method"):
+    for header in (
+        "anthropic-version",
+        "anthropic-beta",
+        "content-type",
+        "accept",
+        "x-api-key",
+        "x-stainless-helper-method",
+    ):
         assert ours.headers.get(header) == theirs.headers.get(header), header
 
 

@@ -14,8 +14,11 @@ from claude_web import Anthropic, AsyncAnthropic
 from claude_web.testing import FakeClaude, text, thinking, tool_use
 
 KEY = "sk-ant-stream-SECRET-42"
-PARAMS: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 512,
-                          "messages": [{"role": "user", "content": "Tell me something"}]}
+PARAMS: dict[str, Any] = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 512,
+    "messages": [{"role": "user", "content": "Tell me something"}],
+}
 
 
 @pytest.fixture
@@ -94,8 +97,9 @@ def test_in_stream_error_raises_status_subclass(fake_claude: FakeClaude, client:
     assert stream.current_message_snapshot.content, "what arrived before the error is kept"
 
 
-def test_connection_drop_is_api_connection_error_and_snapshot_survives(fake_claude: FakeClaude,
-                                                                       client: Anthropic) -> None:
+def test_connection_drop_is_api_connection_error_and_snapshot_survives(
+    fake_claude: FakeClaude, client: Anthropic
+) -> None:
     fake_claude.queue(text("alpha beta gamma delta epsilon zeta", chunks=6, drop_after=6))
     got = []
     with pytest.raises(claude_web.APIConnectionError):
@@ -175,6 +179,7 @@ async def test_async_stream_and_helpers(fake_claude: FakeClaude) -> None:
 
 # -- differential: the same scripted stream through both libraries -------------------------------------------
 
+
 def _collect(lib: Any, base_url: str) -> tuple[list[Any], Any, str | None]:
     client = lib.Anthropic(api_key=KEY, base_url=base_url, max_retries=0)
     kinds: list[Any] = []
@@ -196,13 +201,17 @@ def _collect(lib: Any, base_url: str) -> tuple[list[Any], Any, str | None]:
         return kinds, None, type(exc).__name__
 
 
-@pytest.mark.parametrize("reply", [
-    text("Differential text with several words in it.", chunks=7),
-    tool_use("calc", {"expr": "2+2", "nested": {"a": [1, 2, {"b": None}]}}, text="Computing.", chunks=9),
-    thinking("Step one. Step two.", "Done.", chunks=3),
-    text("bad things happen", chunks=3, error_after=4, error_type="overloaded_error"),
-    text("rate limited midway", chunks=3, error_after=3, error_type="rate_limit_error"),
-], ids=["text", "tool_use", "thinking", "overloaded", "rate_limit"])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        text("Differential text with several words in it.", chunks=7),
+        tool_use("calc", {"expr": "2+2", "nested": {"a": [1, 2, {"b": None}]}}, text="Computing.", chunks=9),
+        thinking("Step one. Step two.", "Done.", chunks=3),
+        text("bad things happen", chunks=3, error_after=4, error_type="overloaded_error"),
+        text("rate limited midway", chunks=3, error_after=3, error_type="rate_limit_error"),
+    ],
+    ids=["text", "tool_use", "thinking", "overloaded", "rate_limit"],
+)
 def test_stream_matches_anthropic(fake_claude: FakeClaude, reply: Any) -> None:
     results = []
     for lib in (claude_web, anthropic):
@@ -224,8 +233,9 @@ async def test_cancelled_async_call_records_aborted_once(fake_claude: FakeClaude
     records: list[Any] = []
     async with AsyncAnthropic(api_key=KEY, base_url=fake_claude.base_url, usage_recorder=records.append) as client:
         fake_claude.queue(delay(2.0, then=text("too late")))
-        task = asyncio.create_task(client.messages.create(model="claude-haiku-4-5", max_tokens=5,
-                                                          messages=PARAMS["messages"]))
+        task = asyncio.create_task(
+            client.messages.create(model="claude-haiku-4-5", max_tokens=5, messages=PARAMS["messages"])
+        )
         await asyncio.sleep(0.3)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

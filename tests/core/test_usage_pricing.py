@@ -31,8 +31,9 @@ def test_custom_pricing_table() -> None:
 
 def test_tracker_emits_exactly_once_and_survives_a_failing_recorder() -> None:
     seen = []
-    tracker = UsageTracker(seen.append, operation="messages.create", model="claude-haiku-4-5", backend="anthropic",
-                           context={"user": "u1"})
+    tracker = UsageTracker(
+        seen.append, operation="messages.create", model="claude-haiku-4-5", backend="anthropic", context={"user": "u1"}
+    )
     tracker.set_usage({"input_tokens": 10, "output_tokens": 20})
     first = tracker.finish("ok", request_id="req_1")
     assert tracker.finish("error") is None

@@ -43,11 +43,11 @@ def parse_sse(raw: bytes) -> list[dict[str, Any]]:
             if line.startswith(":"):
                 event.setdefault("comment", line[1:].strip())
             elif line.startswith("event: "):
-                event["event"] = line[len("event: "):]
+                event["event"] = line[len("event: ") :]
             elif line.startswith("id: "):
-                event["id"] = line[len("id: "):]
+                event["id"] = line[len("id: ") :]
             elif line.startswith("data: "):
-                data.append(line[len("data: "):])
+                data.append(line[len("data: ") :])
         if data:
             event["data"] = json.loads("\n".join(data))
         out.append(event)

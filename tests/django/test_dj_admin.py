@@ -19,12 +19,18 @@ pytestmark = pytest.mark.django_db
 LIST = "/admin/claude_web/tokenusage/"
 
 
-def add(model: str, tokens: int, cost: str | None, days_ago: int = 0, status: str = "ok",
-        user: Any = None) -> TokenUsage:
-    record = UsageRecord(operation="messages.create", model=model, status=status,  # type: ignore[arg-type]
-                         input_tokens=tokens, output_tokens=tokens,
-                         cost=None if cost is None else Decimal(cost),
-                         context={"user_id": None if user is None else user.pk})
+def add(
+    model: str, tokens: int, cost: str | None, days_ago: int = 0, status: str = "ok", user: Any = None
+) -> TokenUsage:
+    record = UsageRecord(
+        operation="messages.create",
+        model=model,
+        status=status,  # type: ignore[arg-type]
+        input_tokens=tokens,
+        output_tokens=tokens,
+        cost=None if cost is None else Decimal(cost),
+        context={"user_id": None if user is None else user.pk},
+    )
     record.created_at = timezone.now() - timedelta(days=days_ago)
     row = write_usage(record)
     assert row is not None
@@ -96,8 +102,7 @@ def test_chart_needs_staff(client: Any, rows: None) -> None:
 
 def test_daily_usage_and_chart_geometry(rows: None) -> None:
     data = daily_usage(TokenUsage.objects.all())
-    assert [(r["model"], r["tokens"]) for r in data if r["model"] == "claude-haiku-4-5"] == [
-        ("claude-haiku-4-5", 60)]
+    assert [(r["model"], r["tokens"]) for r in data if r["model"] == "claude-haiku-4-5"] == [("claude-haiku-4-5", 60)]
     chart = svg_bar_chart(data, "tokens", title="t", height=240)
     tallest = max(bar["h"] for bar in chart["bars"])
     assert 0 < tallest <= 240 - 30 - 20

@@ -57,8 +57,9 @@ def test_missing_extra_names_the_pip_install(monkeypatch: pytest.MonkeyPatch) ->
         build_client(ClientSettings("aws", "bedrock", {"aws_region": "us-east-1"}))
 
 
-def test_clients_without_usage_hooks_still_build(caplog: pytest.LogCaptureFixture,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clients_without_usage_hooks_still_build(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A backend class that does not take the usage options is built without them, with a warning."""
     import claude_web_django.clients as clients
 
@@ -72,8 +73,9 @@ def test_clients_without_usage_hooks_still_build(caplog: pytest.LogCaptureFixtur
     assert "not recorded in the usage ledger" in caplog.text
 
 
-def test_request_views_share_the_pool_and_carry_metadata(claude_web_settings: Any, rf: RequestFactory,
-                                                         user: Any) -> None:
+def test_request_views_share_the_pool_and_carry_metadata(
+    claude_web_settings: Any, rf: RequestFactory, user: Any
+) -> None:
     request = rf.get("/x", HTTP_X_REQUEST_ID="req-123")
     request.user = user
     view = client_for(request)
@@ -140,8 +142,9 @@ def test_aclient_for_loads_the_user(claude_web_settings: Any, rf: RequestFactory
 
     async def call() -> None:
         client = await aclient_for(request)
-        await client.messages.create(model="claude-haiku-4-5", max_tokens=8,
-                                     messages=[{"role": "user", "content": "Hi"}])
+        await client.messages.create(
+            model="claude-haiku-4-5", max_tokens=8, messages=[{"role": "user", "content": "Hi"}]
+        )
 
     async_to_sync(call)()
     (row,) = usage_rows()

@@ -23,9 +23,14 @@ pytestmark = pytest.mark.django_db
 
 
 def add(model: str, tokens: int, cost: str | None, days_ago: int = 0, user: Any = None) -> None:
-    record = UsageRecord(operation="messages.create", model=model, input_tokens=tokens, output_tokens=1,
-                         cost=None if cost is None else Decimal(cost),
-                         context={"user_id": None if user is None else user.pk})
+    record = UsageRecord(
+        operation="messages.create",
+        model=model,
+        input_tokens=tokens,
+        output_tokens=1,
+        cost=None if cost is None else Decimal(cost),
+        context={"user_id": None if user is None else user.pk},
+    )
     record.created_at = timezone.now() - timedelta(days=days_ago)
     assert write_usage(record) is not None
 
@@ -48,9 +53,17 @@ def test_usage_json_by_day_and_model(ledger: None) -> None:
     data = json.loads(run("--format", "json"))
     today = timezone.now().date().isoformat()
     haiku = next(r for r in data if r["model"] == "claude-haiku-4-5")
-    assert haiku == {"day": today, "model": "claude-haiku-4-5", "requests": 2, "input_tokens": 150,
-                     "output_tokens": 2, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                     "cost": "0.00150000", "unpriced": 0}
+    assert haiku == {
+        "day": today,
+        "model": "claude-haiku-4-5",
+        "requests": 2,
+        "input_tokens": 150,
+        "output_tokens": 2,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "cost": "0.00150000",
+        "unpriced": 0,
+    }
     assert {r["model"] for r in data} == {"claude-haiku-4-5", "claude-sonnet-4-5", "unknown-model"}
     assert next(r for r in data if r["model"] == "unknown-model")["unpriced"] == 1
 
@@ -88,10 +101,12 @@ def test_ping_reports_latency(claude_web_settings: Any, fake_claude: Any) -> Non
 
 
 def test_ping_reports_errors_and_fails(claude_web_settings: Any, fake_claude: Any) -> None:
-    claude_web_settings(CLIENTS={
-        "default": {"BACKEND": "fake", "OPTIONS": {"base_url": fake_claude.base_url, "max_retries": 0}},
-        "backup": {"BACKEND": "fake", "OPTIONS": {"base_url": fake_claude.base_url, "max_retries": 0}},
-    })
+    claude_web_settings(
+        CLIENTS={
+            "default": {"BACKEND": "fake", "OPTIONS": {"base_url": fake_claude.base_url, "max_retries": 0}},
+            "backup": {"BACKEND": "fake", "OPTIONS": {"base_url": fake_claude.base_url, "max_retries": 0}},
+        }
+    )
     fake_claude.queue(error(401))
     out = io.StringIO()
     with pytest.raises(CommandError, match="1 of 2 client"):

@@ -65,8 +65,14 @@ def test_field_defaults_and_deconstruct() -> None:
 
 def test_abstract_model_next_to_own_rows() -> None:
     conv = Conversation.objects.create(title="t")
-    record = UsageRecord(operation="messages.stream", model="claude-sonnet-4-5", status="aborted",
-                         input_tokens=12, output_tokens=3, context={"alias": "default", "request_id": "w1"})
+    record = UsageRecord(
+        operation="messages.stream",
+        model="claude-sonnet-4-5",
+        status="aborted",
+        input_tokens=12,
+        output_tokens=3,
+        context={"alias": "default", "request_id": "w1"},
+    )
     TurnUsage.from_record(record, conversation=conv).save()
     row = conv.usage.get()
     assert row.status == "aborted" and row.total_tokens == 15

@@ -20,8 +20,11 @@ def test_job_usage_row_belongs_to_the_owner(claude_web_settings: Any, fake_claud
         fake_claude.queue(text("a long answer in pieces", chunks=5))
         service = jobs.get_job_service()
         owner = f"user:{user.pk}"
-        job = service.start("stream", {"model": "claude-haiku-4-5", "max_tokens": 64,
-                                       "messages": [{"role": "user", "content": "Hi"}]}, owner=owner)
+        job = service.start(
+            "stream",
+            {"model": "claude-haiku-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]},
+            owner=owner,
+        )
         names = [event.event for event in service.events(job.id, owner)]
         assert names[-1] == "done"
         # the upstream call went to this test's FakeClaude through CLAUDE_WEB["CLIENTS"]["default"]
@@ -51,8 +54,9 @@ def jobs_urls(settings: Any) -> None:
     settings.ROOT_URLCONF = "cwdj_jobs_urls"
 
 
-def test_job_start_applies_chat_rules_and_quota(claude_web_settings: Any, fake_claude: Any, auth_client: Any,
-                                               jobs_urls: None) -> None:
+def test_job_start_applies_chat_rules_and_quota(
+    claude_web_settings: Any, fake_claude: Any, auth_client: Any, jobs_urls: None
+) -> None:
     claude_web_settings(JOBS={"THREADS": 1}, QUOTAS={"REQUESTS_PER_MINUTE": 1})
     jobs.set_job_service(None)
     try:

@@ -60,8 +60,10 @@ def asgi_server() -> Iterator[UvicornThread]:
         yield server
 
 
-@pytest.fixture(params=[("wsgi", "/claude/chat/"), ("asgi", "/claude/chat/"), ("asgi", "/claude/achat/")],
-                ids=["wsgi-sync-view", "asgi-sync-view", "asgi-async-view"])
+@pytest.fixture(
+    params=[("wsgi", "/claude/chat/"), ("asgi", "/claude/chat/"), ("asgi", "/claude/achat/")],
+    ids=["wsgi-sync-view", "asgi-sync-view", "asgi-async-view"],
+)
 def endpoint(request: pytest.FixtureRequest) -> tuple[str, str]:
     """(server base URL, view path): the sync view under both servers, the async view under ASGI."""
     kind, path = request.param
@@ -114,8 +116,9 @@ def wait_for(predicate: Any, timeout: float = 10.0) -> Any:
     return predicate()
 
 
-def test_tokens_arrive_incrementally(endpoint: tuple[str, str], claude_web_settings: Any, fake_claude: Any,
-                                     user: Any) -> None:
+def test_tokens_arrive_incrementally(
+    endpoint: tuple[str, str], claude_web_settings: Any, fake_claude: Any, user: Any
+) -> None:
     server_url, path = endpoint
     fake_claude.queue(text("one two three four five six", chunks=6, event_delay=0.1))
     with logged_in(server_url, user) as http:
@@ -137,8 +140,9 @@ def test_tokens_arrive_incrementally(endpoint: tuple[str, str], claude_web_setti
     assert row.user_id == user.pk and row.operation == "messages.stream"
 
 
-def test_disconnect_mid_stream_aborts_upstream(endpoint: tuple[str, str], claude_web_settings: Any,
-                                               fake_claude: Any, user: Any) -> None:
+def test_disconnect_mid_stream_aborts_upstream(
+    endpoint: tuple[str, str], claude_web_settings: Any, fake_claude: Any, user: Any
+) -> None:
     server_url, path = endpoint
     fake_claude.queue(text(" ".join(f"w{i}" for i in range(60)), chunks=60, event_delay=0.1))
     with logged_in(server_url, user) as http:
@@ -155,8 +159,9 @@ def test_disconnect_mid_stream_aborts_upstream(endpoint: tuple[str, str], claude
     assert usage_rows(status="ok") == []
 
 
-def test_asgi_heartbeats_while_upstream_is_quiet(asgi_server: UvicornThread, claude_web_settings: Any,
-                                                 fake_claude: Any, user: Any) -> None:
+def test_asgi_heartbeats_while_upstream_is_quiet(
+    asgi_server: UvicornThread, claude_web_settings: Any, fake_claude: Any, user: Any
+) -> None:
     claude_web_settings(STREAMING={"HEARTBEAT": 0.2})
     fake_claude.queue(delay(1.0, then=text("late answer")))
     with logged_in(asgi_server.url, user) as http:
@@ -169,8 +174,9 @@ def test_asgi_heartbeats_while_upstream_is_quiet(asgi_server: UvicornThread, cla
     assert names[-1] == "done"
 
 
-def test_heartbeats_while_claude_is_quiet(endpoint: tuple[str, str], claude_web_settings: Any, fake_claude: Any,
-                                          user: Any) -> None:
+def test_heartbeats_while_claude_is_quiet(
+    endpoint: tuple[str, str], claude_web_settings: Any, fake_claude: Any, user: Any
+) -> None:
     """Claude thinks (only keep-alive pings for ~0.8 s): every server and view sends heartbeat comments, WSGI too."""
     server_url, path = endpoint
     claude_web_settings(STREAMING={"HEARTBEAT": 0.15})

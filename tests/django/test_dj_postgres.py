@@ -46,22 +46,23 @@ def pg_rows(**filters: Any) -> list[TokenUsage]:
 
 
 def test_usage_rows_go_to_postgres(pg: str, fake_claude: Any, django_user_model: Any) -> None:
-    fake_claude.queue(text("Hello from PostgreSQL", usage={"cache_read_input_tokens": 40,
-                                                            "cache_creation_input_tokens": 8}))
+    fake_claude.queue(
+        text("Hello from PostgreSQL", usage={"cache_read_input_tokens": 40, "cache_creation_input_tokens": 8})
+    )
     message = get_client().messages.create(model="claude-sonnet-4-5", max_tokens=32, messages=HI)
     (row,) = pg_rows()
     assert TokenUsage.objects.using("default").count() == 0
     assert row.cache_read_input_tokens == 40 and row.cache_creation_input_tokens == 8
-    expected = (Decimal(3) * row.input_tokens + Decimal(15) * row.output_tokens + Decimal("3.75") * 8
-                + Decimal("0.30") * 40) / Decimal(1_000_000)
+    expected = (
+        Decimal(3) * row.input_tokens + Decimal(15) * row.output_tokens + Decimal("3.75") * 8 + Decimal("0.30") * 40
+    ) / Decimal(1_000_000)
     assert row.cost == expected.quantize(Decimal("0.00000001"))
     assert row.output_tokens == message.usage.output_tokens
 
 
 def test_async_usage_rows_go_to_postgres(pg: str, fake_claude: Any) -> None:
     async def call() -> None:
-        async with get_async_client().messages.stream(model="claude-haiku-4-5", max_tokens=16,
-                                                      messages=HI) as stream:
+        async with get_async_client().messages.stream(model="claude-haiku-4-5", max_tokens=16, messages=HI) as stream:
             await stream.get_final_message()
 
     async_to_sync(call)()

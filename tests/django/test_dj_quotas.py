@@ -24,8 +24,9 @@ def post(client: Any, url: str = "/claude/chat/") -> Any:
 
 
 @pytest.mark.parametrize("url", ["/claude/chat/", "/claude/achat/"])
-def test_requests_per_minute_gives_429_without_upstream_call(claude_web_settings: Any, fake_claude: Any,
-                                                             auth_client: Any, url: str) -> None:
+def test_requests_per_minute_gives_429_without_upstream_call(
+    claude_web_settings: Any, fake_claude: Any, auth_client: Any, url: str
+) -> None:
     claude_web_settings(QUOTAS={"REQUESTS_PER_MINUTE": 2})
     for _ in range(2):
         response = post(auth_client, url)
@@ -70,8 +71,13 @@ def test_quotas_are_per_user(claude_web_settings: Any, fake_claude: Any, django_
 
 def test_cost_per_month(claude_web_settings: Any) -> None:
     claude_web_settings(QUOTAS={"COST_PER_MONTH": "0.01"})
-    record = UsageRecord(operation="messages.create", model="claude-haiku-4-5", cost=Decimal("0.02"),
-                         input_tokens=1, context={"quota_key": "user:9"})
+    record = UsageRecord(
+        operation="messages.create",
+        model="claude-haiku-4-5",
+        cost=Decimal("0.02"),
+        input_tokens=1,
+        context={"quota_key": "user:9"},
+    )
     check_quota("user:9")
     consume_quota(record)
     with pytest.raises(QuotaExceeded) as info:
@@ -109,8 +115,7 @@ def test_cache_counter_store_on_backends(backend: str, tmp_path: Any) -> None:
 
 
 def test_redis_cache_counts_across_clients(redis_url: str) -> None:
-    config = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url,
-              "KEY_PREFIX": "cwtest"}
+    config = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url, "KEY_PREFIX": "cwtest"}
     locmem = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     with override_settings(CACHES={"default": locmem, "redis": config}):
         cache = caches["redis"]

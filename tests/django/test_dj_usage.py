@@ -31,9 +31,13 @@ def test_create_writes_one_priced_row(claude_web_settings: Any, fake_claude: Any
     assert row.input_tokens == message.usage.input_tokens > 0
     assert row.output_tokens == message.usage.output_tokens > 0
     assert isinstance(row.cost, Decimal)
-    assert row.cost == compute_cost(row.model, input_tokens=row.input_tokens, output_tokens=row.output_tokens,
-                                    cache_creation_input_tokens=row.cache_creation_input_tokens,
-                                    cache_read_input_tokens=row.cache_read_input_tokens)
+    assert row.cost == compute_cost(
+        row.model,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cache_creation_input_tokens=row.cache_creation_input_tokens,
+        cache_read_input_tokens=row.cache_read_input_tokens,
+    )
     assert row.latency_ms > 0 and row.record_id
 
 
@@ -81,8 +85,11 @@ def test_unknown_model_has_no_cost(claude_web_settings: Any, fake_claude: Any) -
 
 
 def test_pricing_from_settings_is_used(claude_web_settings: Any, fake_claude: Any) -> None:
-    claude_web_settings(PRICING={"MODELS": {"my-private-model": {
-        "input": "1000000", "output": "0", "cache_write": "0", "cache_read": "0"}}})
+    claude_web_settings(
+        PRICING={
+            "MODELS": {"my-private-model": {"input": "1000000", "output": "0", "cache_write": "0", "cache_read": "0"}}
+        }
+    )
     get_client().messages.create(model="my-private-model", max_tokens=8, messages=HI)
     (row,) = usage_rows()
     assert row.cost == Decimal(row.input_tokens)  # $1 per input token
@@ -106,8 +113,9 @@ def test_signal_receivers_see_every_record(claude_web_settings: Any, fake_claude
     assert {r.id for r, _ in seen} == {row.record_id for row in usage_rows()}
 
 
-def test_a_failing_receiver_never_breaks_the_call(claude_web_settings: Any, fake_claude: Any,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_receiver_never_breaks_the_call(
+    claude_web_settings: Any, fake_claude: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(sender: Any, **kwargs: Any) -> None:
         raise RuntimeError("boom")
 
@@ -122,9 +130,9 @@ def test_a_failing_receiver_never_breaks_the_call(claude_web_settings: Any, fake
     assert len(usage_rows()) == 1  # our own receiver still ran
 
 
-def test_a_database_failure_is_logged_not_raised(claude_web_settings: Any, fake_claude: Any,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_a_database_failure_is_logged_not_raised(
+    claude_web_settings: Any, fake_claude: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     def fail(self: Any, *args: Any, **kwargs: Any) -> None:
         raise DatabaseError("disk full")
 
@@ -146,15 +154,17 @@ def test_usage_can_be_disabled(claude_web_settings: Any, fake_claude: Any) -> No
 def test_context_can_be_left_out(claude_web_settings: Any, fake_claude: Any) -> None:
     claude_web_settings(USAGE={"STORE_CONTEXT": False})
     get_client().with_options(usage_context={"note": "secret"}).messages.create(
-        model="claude-haiku-4-5", max_tokens=8, messages=HI)
+        model="claude-haiku-4-5", max_tokens=8, messages=HI
+    )
     (row,) = usage_rows()
     assert row.context == {} and row.alias == "default"
 
 
 def test_write_usage_survives_a_deleted_user_inside_a_transaction(user: Any) -> None:
     """Inside the caller's transaction a foreign-key error would surface at its commit: the user is checked first."""
-    record = UsageRecord(operation="messages.create", model="claude-haiku-4-5", input_tokens=3,
-                         context={"user_id": user.pk + 1000})
+    record = UsageRecord(
+        operation="messages.create", model="claude-haiku-4-5", input_tokens=3, context={"user_id": user.pk + 1000}
+    )
     row = write_usage(record)
     assert row is not None and row.pk is not None
     assert TokenUsage.objects.get(pk=row.pk).user_id is None
@@ -166,16 +176,23 @@ def test_write_usage_survives_a_deleted_user_in_autocommit(user: Any) -> None:
     from django.db import connection
 
     assert not connection.in_atomic_block
-    record = UsageRecord(operation="messages.create", model="claude-haiku-4-5", input_tokens=3,
-                         context={"user_id": user.pk + 1000})
+    record = UsageRecord(
+        operation="messages.create", model="claude-haiku-4-5", input_tokens=3, context={"user_id": user.pk + 1000}
+    )
     row = write_usage(record)
     assert row is not None and row.pk is not None
     assert TokenUsage.objects.get(pk=row.pk).user_id is None
 
 
 def test_write_usage_keeps_the_user(user: Any) -> None:
-    record = UsageRecord(operation="messages.create", model="claude-haiku-4-5", input_tokens=3, output_tokens=4,
-                         cost=Decimal("0.00002300"), context={"user_id": user.pk, "request_id": "r1"})
+    record = UsageRecord(
+        operation="messages.create",
+        model="claude-haiku-4-5",
+        input_tokens=3,
+        output_tokens=4,
+        cost=Decimal("0.00002300"),
+        context={"user_id": user.pk, "request_id": "r1"},
+    )
     row = write_usage(record)
     stored = TokenUsage.objects.get(pk=row.pk)
     assert stored.user == user and stored.total_tokens == 7

@@ -45,8 +45,9 @@ def body_of(response: Any) -> bytes:
     ],
 )
 @pytest.mark.parametrize("url", [URL, AURL])
-def test_bad_input_is_a_400_naming_the_field(claude_web_settings: Any, fake_claude: Any, auth_client: Any,
-                                             body: Any, field: str, url: str) -> None:
+def test_bad_input_is_a_400_naming_the_field(
+    claude_web_settings: Any, fake_claude: Any, auth_client: Any, body: Any, field: str, url: str
+) -> None:
     response = post(auth_client, body, url)
     assert response.status_code == 400
     payload = response.json()
@@ -90,8 +91,7 @@ def test_get_is_not_allowed(claude_web_settings: Any, auth_client: Any) -> None:
     assert auth_client.get(URL).status_code == 405
 
 
-def test_stream_body_is_browser_sse(claude_web_settings: Any, fake_claude: Any, auth_client: Any,
-                                    user: Any) -> None:
+def test_stream_body_is_browser_sse(claude_web_settings: Any, fake_claude: Any, auth_client: Any, user: Any) -> None:
     fake_claude.queue(text("Hello big world", chunks=3))
     response = post(auth_client, chat_body(model="claude-sonnet-4-5", max_tokens=100), URL)
     assert response.status_code == 200
@@ -114,8 +114,7 @@ def test_stream_body_is_browser_sse(claude_web_settings: Any, fake_claude: Any, 
     assert named[-1]["data"]["usage"]["output_tokens"] == row.output_tokens
 
 
-def test_upstream_error_is_a_safe_sse_error_event(claude_web_settings: Any, fake_claude: Any,
-                                                  auth_client: Any) -> None:
+def test_upstream_error_is_a_safe_sse_error_event(claude_web_settings: Any, fake_claude: Any, auth_client: Any) -> None:
     fake_claude.queue(error(529))
     response = post(auth_client, chat_body())
     assert response.status_code == 200
@@ -130,8 +129,9 @@ def test_upstream_error_is_a_safe_sse_error_event(claude_web_settings: Any, fake
 
 
 @pytest.mark.parametrize("url", [URL, AURL])
-def test_views_stream_under_the_async_test_client(claude_web_settings: Any, fake_claude: Any, user: Any,
-                                                  async_client: Any, url: str) -> None:
+def test_views_stream_under_the_async_test_client(
+    claude_web_settings: Any, fake_claude: Any, user: Any, async_client: Any, url: str
+) -> None:
     """Under ASGI both views answer with an async iterator (a sync one would be buffered by Django)."""
     fake_claude.queue(text("Async hello", chunks=2))
     async_client.force_login(user)

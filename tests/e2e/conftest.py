@@ -66,5 +66,3 @@ def page(context: Any, demo_server: DemoServer, fake: RemoteFakeClaude) -> Any:
     tab = context.new_page()
     log_in(tab, demo_server)
     return tab
-
-

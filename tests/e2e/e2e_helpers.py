@@ -30,8 +30,14 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "example_project"
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 CHROMIUM = Path(os.environ.get("CLAUDE_WEB_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DEMO_USER = ("demo", "demo-pass-123")
 READY = re.compile(r"claude-web demo running at (http://\S+)")
 FAKE = re.compile(r"FakeClaude at (http://\S+)")
@@ -76,8 +82,14 @@ class DemoServer:
 
     def manage(self, *args: str) -> str:
         """Run ``manage.py`` against the demo's database (e.g. to add a user)."""
-        result = subprocess.run([sys.executable, str(EXAMPLE / "manage.py"), *args], env=self.env, cwd=str(EXAMPLE),
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLE / "manage.py"), *args],
+            env=self.env,
+            cwd=str(EXAMPLE),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 
@@ -90,11 +102,19 @@ def _pump(stream: Any, sink: list[str], ready: threading.Event, pattern: re.Patt
     ready.set()  # EOF: the process ended (the caller reports it)
 
 
-def start_process(command: list[str], env: dict[str, str], ready: re.Pattern[str],
-                  timeout: float = START_TIMEOUT) -> tuple[subprocess.Popen[str], list[str]]:
+def start_process(
+    command: list[str], env: dict[str, str], ready: re.Pattern[str], timeout: float = START_TIMEOUT
+) -> tuple[subprocess.Popen[str], list[str]]:
     """Start ``command`` in its own session and wait until a line of its output matches ``ready``."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                               cwd=str(ROOT), start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+        start_new_session=True,
+    )
     output: list[str] = []
     seen = threading.Event()
     threading.Thread(target=_pump, args=(process.stdout, output, seen, ready), daemon=True).start()
@@ -121,8 +141,17 @@ def running_demo(workdir: Path, *extra_args: str) -> Iterator[DemoServer]:
     env = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "DEMO_REDIS_URL")}
     env["DEMO_DATABASE"] = str(workdir / "db.sqlite3")
     env["PYTHONUNBUFFERED"] = "1"
-    command = [sys.executable, str(EXAMPLE / "run_demo.py"), "--port", str(free_port()),
-               "--fake-port", str(free_port()), "--pace", "0.05", *extra_args]
+    command = [
+        sys.executable,
+        str(EXAMPLE / "run_demo.py"),
+        "--port",
+        str(free_port()),
+        "--fake-port",
+        str(free_port()),
+        "--pace",
+        "0.05",
+        *extra_args,
+    ]
     process, output = start_process(command, env, READY)
     try:
         text = "\n".join(output)
@@ -135,14 +164,14 @@ def running_demo(workdir: Path, *extra_args: str) -> Iterator[DemoServer]:
         stop_process(process)
 
 
-def log_in(page: Any, server: DemoServer, username: str = DEMO_USER[0], password: str = DEMO_USER[1],
-           path: str = "/chat/") -> None:
+def log_in(
+    page: Any, server: DemoServer, username: str = DEMO_USER[0], password: str = DEMO_USER[1], path: str = "/chat/"
+) -> None:
     page.goto(server.url(path))
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("#login-button")
     page.wait_for_url(re.compile(re.escape(path.split("?")[0])))
-
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -153,9 +182,9 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-
-def sample_lengths(page: Any, selector_js: str, done_js: str, *, timeout: float = 20.0,
-                   interval: float = 0.02) -> list[int]:
+def sample_lengths(
+    page: Any, selector_js: str, done_js: str, *, timeout: float = 20.0, interval: float = 0.02
+) -> list[int]:
     """Text lengths returned by ``selector_js`` sampled every ``interval`` s until ``done_js`` is true."""
     lengths: list[int] = []
     deadline = time.monotonic() + timeout

@@ -23,30 +23,41 @@ from chat.calculator import CalculatorError, evaluate, find_expression, format_n
 from chat.charts import DayUsage, daily_series, usage_chart_svg
 from demo_fake import start_demo_fake
 
-CALCULATOR = [{"name": "calculator", "description": "arithmetic",
-               "input_schema": {"type": "object", "properties": {"expression": {"type": "string"}}}}]
+CALCULATOR = [
+    {
+        "name": "calculator",
+        "description": "arithmetic",
+        "input_schema": {"type": "object", "properties": {"expression": {"type": "string"}}},
+    }
+]
 
 
-@pytest.mark.parametrize(("expression", "value"), [
-    ("(1234 + 4321) * 3 / 5", "3333"),
-    ("2 ** 10", "1024"),
-    ("7 // 2 + 7 % 2", "4"),
-    ("-3 * -(2 + 1)", "9"),
-    ("1 / 3", "0.3333333333"),
-    ("2^8", "256"),
-])
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("(1234 + 4321) * 3 / 5", "3333"),
+        ("2 ** 10", "1024"),
+        ("7 // 2 + 7 % 2", "4"),
+        ("-3 * -(2 + 1)", "9"),
+        ("1 / 3", "0.3333333333"),
+        ("2^8", "256"),
+    ],
+)
 def test_calculator_values(expression: str, value: str) -> None:
     assert format_number(evaluate(expression)) == value
 
 
-@pytest.mark.parametrize(("expression", "problem"), [
-    ("__import__('os').system('true')", "only numbers"),
-    ("1 / 0", "division by zero"),
-    ("10 ** 1000", "exponents above"),
-    ("", "empty"),
-    ("1 +", "not an arithmetic expression"),
-    ("9" * 300, "longer than"),
-])
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        ("__import__('os').system('true')", "only numbers"),
+        ("1 / 0", "division by zero"),
+        ("10 ** 1000", "exponents above"),
+        ("", "empty"),
+        ("1 +", "not an arithmetic expression"),
+        ("9" * 300, "longer than"),
+    ],
+)
 def test_calculator_refuses(expression: str, problem: str) -> None:
     with pytest.raises(CalculatorError, match=problem):
         evaluate(expression)
@@ -58,9 +69,16 @@ def test_find_expression() -> None:
 
 
 def test_chart_series_and_svg() -> None:
-    series = daily_series([(date(2025, 3, 10), "ok", 100), (date(2025, 3, 10), "aborted", 20),
-                           (date(2025, 3, 8), "error", 5), (date(2025, 1, 1), "ok", 999)],
-                          today=date(2025, 3, 10), days=3)
+    series = daily_series(
+        [
+            (date(2025, 3, 10), "ok", 100),
+            (date(2025, 3, 10), "aborted", 20),
+            (date(2025, 3, 8), "error", 5),
+            (date(2025, 1, 1), "ok", 999),
+        ],
+        today=date(2025, 3, 10),
+        days=3,
+    )
     assert [d.day.day for d in series] == [8, 9, 10]
     assert [d.total for d in series] == [5, 0, 120]
     svg = usage_chart_svg(series)
@@ -80,15 +98,21 @@ def test_demo_fake_calls_the_calculator_and_answers_from_the_result() -> None:
             first = client.messages.create(model="claude-haiku-4-5", max_tokens=100, tools=CALCULATOR, messages=ask)
             call = next(b for b in first.content if b.type == "tool_use")
             assert first.stop_reason == "tool_use" and call.input == {"expression": "6 * 7"}
-            follow = [*ask, {"role": "assistant", "content": [b.to_dict() for b in first.content]},
-                      {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "42"}]}]
-            final = client.messages.create(model="claude-haiku-4-5", max_tokens=100, tools=CALCULATOR,
-                                           messages=follow)
+            follow = [
+                *ask,
+                {"role": "assistant", "content": [b.to_dict() for b in first.content]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "42"}]},
+            ]
+            final = client.messages.create(model="claude-haiku-4-5", max_tokens=100, tools=CALCULATOR, messages=follow)
             assert final.stop_reason == "end_turn" and final.content[0].text.startswith("6 * 7 = 42.")
             plain = client.messages.create(model="claude-haiku-4-5", max_tokens=100, messages=ask)
             assert all(b.type == "text" for b in plain.content)  # no tools offered: no tool call
-            long = client.messages.create(model="claude-haiku-4-5", max_tokens=900, messages=ask,
-                                          system="Write a long, detailed answer in several paragraphs.")
+            long = client.messages.create(
+                model="claude-haiku-4-5",
+                max_tokens=900,
+                messages=ask,
+                system="Write a long, detailed answer in several paragraphs.",
+            )
             assert long.content[0].text.count("\n\n") == 4
             fake.queue(text("scripted"))  # scripted replies still win
             assert client.messages.create(model="m", max_tokens=5, messages=ask).content[0].text == "scripted"
@@ -101,8 +125,9 @@ def test_demo_fake_paces_default_streams() -> None:
     try:
         with Anthropic(api_key="test", base_url=fake.base_url) as client:
             pieces = 0
-            with client.messages.stream(model="claude-haiku-4-5", max_tokens=100,
-                                        messages=[{"role": "user", "content": "Hi there"}]) as stream:
+            with client.messages.stream(
+                model="claude-haiku-4-5", max_tokens=100, messages=[{"role": "user", "content": "Hi there"}]
+            ) as stream:
                 started = time.monotonic()
                 for _ in stream.text_stream:
                     pieces += 1
@@ -127,8 +152,10 @@ def _load_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
 def test_settings_choose_fake_or_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
     offline = _load_settings(monkeypatch, CLAUDE_WEB_FAKE_URL="http://127.0.0.1:9999")
     assert offline.CLAUDE_MODE == "fake"
-    assert offline.CLAUDE_WEB["CLIENTS"]["default"] == {"BACKEND": "fake",
-                                                        "OPTIONS": {"base_url": "http://127.0.0.1:9999"}}
+    assert offline.CLAUDE_WEB["CLIENTS"]["default"] == {
+        "BACKEND": "fake",
+        "OPTIONS": {"base_url": "http://127.0.0.1:9999"},
+    }
     assert offline.DEMO_JOBS["REDIS_URL"] is None and offline.DEMO_JOBS["CELERY_APP"] is None
     live = _load_settings(monkeypatch, ANTHROPIC_API_KEY="sk-ant-test", DEMO_REDIS_URL="redis://127.0.0.1:6379/3")
     assert live.CLAUDE_MODE == "anthropic"
@@ -142,7 +169,12 @@ def test_run_demo_refuses_a_busy_port() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run([sys.executable, str(EXAMPLE / "run_demo.py"), "--port", str(port)],
-                                capture_output=True, text=True, timeout=60, cwd=str(ROOT))
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLE / "run_demo.py"), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=str(ROOT),
+        )
     assert result.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in result.stderr

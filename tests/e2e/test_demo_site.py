@@ -67,8 +67,9 @@ def test_chat_answer_grows_in_visible_steps(page: Any, fake: RemoteFakeClaude) -
     screenshot(page, "chat")
 
 
-def test_stop_ends_the_stream_and_records_an_aborted_call(page: Any, demo_server: DemoServer,
-                                                          fake: RemoteFakeClaude) -> None:
+def test_stop_ends_the_stream_and_records_an_aborted_call(
+    page: Any, demo_server: DemoServer, fake: RemoteFakeClaude
+) -> None:
     fake.queue(text(_numbered_text(40), chunks=80, event_delay=0.1))
     page.fill("#prompt", "Tell me a long story")
     page.click("#send")
@@ -95,8 +96,9 @@ def test_stop_ends_the_stream_and_records_an_aborted_call(page: Any, demo_server
     screenshot(page, "usage-aborted")
 
 
-def test_long_task_resumes_after_reload_without_duplication(page: Any, demo_server: DemoServer,
-                                                            fake: RemoteFakeClaude) -> None:
+def test_long_task_resumes_after_reload_without_duplication(
+    page: Any, demo_server: DemoServer, fake: RemoteFakeClaude
+) -> None:
     full = _numbered_text(30)
     fake.queue(text(full, chunks=60, event_delay=0.07))
     event_urls: list[str] = []
@@ -124,8 +126,9 @@ def test_long_task_resumes_after_reload_without_duplication(page: Any, demo_serv
     screenshot(page, "long-task")
 
 
-def test_tool_use_demo_shows_the_call_and_the_result(page: Any, demo_server: DemoServer,
-                                                     fake: RemoteFakeClaude) -> None:
+def test_tool_use_demo_shows_the_call_and_the_result(
+    page: Any, demo_server: DemoServer, fake: RemoteFakeClaude
+) -> None:
     page.goto(demo_server.url("/tools/"))
     page.fill("#tool-prompt", "What is (1234 + 4321) * 3 / 5?")
     page.click("#tool-run")

@@ -18,7 +18,9 @@ from claude_web.testing import RemoteFakeClaude, text
 pytestmark = pytest.mark.needs_browser
 
 FLASK_READY = re.compile(r"claude-web Flask demo running at (http://\S+)")
-ANSWER_LENGTH = "() => (document.querySelector('#conversation .bubble.assistant') || {textContent: ''}).textContent.length"
+ANSWER_LENGTH = (
+    "() => (document.querySelector('#conversation .bubble.assistant') || {textContent: ''}).textContent.length"
+)
 SETTLED = "() => ['done', 'error', 'stopped'].includes(document.getElementById('status').dataset.state)"
 
 
@@ -28,8 +30,9 @@ def flask_demo(demo_server: DemoServer, tmp_path_factory: pytest.TempPathFactory
     usage_log = tmp_path_factory.mktemp("flask") / "usage.jsonl"
     env = {k: v for k, v in demo_server.env.items() if k != "ANTHROPIC_API_KEY"}
     env.update({"CLAUDE_WEB_FAKE_URL": demo_server.fake_url, "FLASK_DEMO_USAGE_LOG": str(usage_log)})
-    process, output = start_process([sys.executable, str(EXAMPLE / "flask_app.py"), "--port", str(free_port())],
-                                    env, FLASK_READY)
+    process, output = start_process(
+        [sys.executable, str(EXAMPLE / "flask_app.py"), "--port", str(free_port())], env, FLASK_READY
+    )
     found = FLASK_READY.search("\n".join(output))
     assert found
     try:
@@ -44,8 +47,9 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_flask_chat_streams_stops_and_validates(context: Any, flask_demo: tuple[str, Path],
-                                                fake: RemoteFakeClaude) -> None:
+def test_flask_chat_streams_stops_and_validates(
+    context: Any, flask_demo: tuple[str, Path], fake: RemoteFakeClaude
+) -> None:
     url, usage_log = flask_demo
     page = context.new_page()
     page.goto(url)
@@ -57,15 +61,19 @@ def test_flask_chat_streams_stops_and_validates(context: Any, flask_demo: tuple[
     assert page.locator("#status").get_attribute("data-state") == "done"
     steps = sorted({n for n in lengths if n > 0})
     assert len(steps) >= 3, lengths
-    assert page.locator("#conversation .bubble.assistant").text_content().startswith(
-        'Here is a thought about "Hello from Flask"')
+    assert (
+        page.locator("#conversation .bubble.assistant")
+        .text_content()
+        .startswith('Here is a thought about "Hello from Flask"')
+    )
     screenshot(page, "flask-chat")
 
     fake.queue(text(" ".join(f"Flask sentence {i:02d}." for i in range(1, 41)), chunks=80, event_delay=0.1))
     page.fill("#prompt", "A long one, please")
     page.click("#send")
-    page.wait_for_function("() => document.querySelectorAll('#conversation .bubble.assistant')[1]?.textContent"
-                           ".length > 10")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#conversation .bubble.assistant')[1]?.textContent.length > 10"
+    )
     page.click("#stop")
     page.wait_for_function("() => document.getElementById('status').dataset.state === 'stopped'")
     assert fake.wait_for_stream_abort(10), "the Flask app did not close the upstream stream"

@@ -19,8 +19,9 @@ def make_app(fake_claude: Any) -> Iterator[AppFactory]:
     """``make_app(**config)``: a testing Flask app with ClaudeWeb on the fake backend and the chat blueprint."""
     made: list[tuple[Flask, Recorded]] = []
 
-    def factory(*, base_url: str | None = None, testing: bool = True, register: bool = True,
-                **config: Any) -> AppUnderTest:
+    def factory(
+        *, base_url: str | None = None, testing: bool = True, register: bool = True, **config: Any
+    ) -> AppUnderTest:
         app = Flask(f"test_app_{len(made)}")
         app.testing = testing
         app.config["CLAUDE_WEB_CLIENTS"] = {

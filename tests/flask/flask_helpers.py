@@ -59,7 +59,6 @@ class AppUnderTest:
     usage: Recorded
 
 
-
 def parse_sse(raw: str) -> list[dict[str, Any]]:
     """SSE text to ``[{"event", "data", "id"}]`` (comments as ``{"comment": text}``)."""
     events: list[dict[str, Any]] = []
@@ -88,8 +87,9 @@ def chat_body(text: str = "Hi", **extra: Any) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": text}], **extra}
 
 
-def post_stream(url: str, body: Any, *, headers: dict[str, str] | None = None,
-                timeout: float = 10.0) -> tuple[httpx.Response, list[tuple[float, str]]]:
+def post_stream(
+    url: str, body: Any, *, headers: dict[str, str] | None = None, timeout: float = 10.0
+) -> tuple[httpx.Response, list[tuple[float, str]]]:
     """POST and read the body as it arrives: (response, [(arrival time, chunk text)])."""
     chunks: list[tuple[float, str]] = []
     with httpx.Client(timeout=timeout) as client, client.stream("POST", url, json=body, headers=headers) as resp:

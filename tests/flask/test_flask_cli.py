@@ -11,8 +11,14 @@ from claude_web.testing import error, text
 
 
 def test_ping_ok_and_error_without_leaking_the_key(make_app: Any, fake_claude: Any) -> None:
-    t = make_app(CLAUDE_WEB_CLIENTS={"default": {"BACKEND": "fake", "OPTIONS": {
-        "base_url": fake_claude.base_url, "api_key": "sk-ant-VERY-SECRET", "max_retries": 0}}})
+    t = make_app(
+        CLAUDE_WEB_CLIENTS={
+            "default": {
+                "BACKEND": "fake",
+                "OPTIONS": {"base_url": fake_claude.base_url, "api_key": "sk-ant-VERY-SECRET", "max_retries": 0},
+            }
+        }
+    )
     runner = t.app.test_cli_runner()
     fake_claude.queue(text("p"))
     result = runner.invoke(args=["claude", "ping"])
@@ -60,8 +66,9 @@ def test_chat_survives_an_upstream_error_and_ends_on_eof(make_app: Any, fake_cla
 
 def test_usage_report_from_json_lines(make_app: Any, fake_claude: Any, tmp_path: Path) -> None:
     path = tmp_path / "usage.jsonl"
-    t = make_app(CLAUDE_WEB_USAGE_STORAGE="log", CLAUDE_WEB_USAGE_LOG_PATH=str(path),
-                 CLAUDE_WEB_USER_LOADER=lambda: "ann")
+    t = make_app(
+        CLAUDE_WEB_USAGE_STORAGE="log", CLAUDE_WEB_USAGE_LOG_PATH=str(path), CLAUDE_WEB_USER_LOADER=lambda: "ann"
+    )
     fake_claude.queue(text("a b c"), text("d e f"), error(500))
     client = t.app.test_client()
     for model in ("claude-haiku-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"):
@@ -71,8 +78,17 @@ def test_usage_report_from_json_lines(make_app: Any, fake_claude: Any, tmp_path:
     table = runner.invoke(args=["claude", "usage", "--since", "7d"])
     assert table.exit_code == 0, table.output
     lines = table.output.splitlines()
-    assert lines[0].split() == ["day", "model", "requests", "input_tokens", "output_tokens",
-                                "cache_creation_input_tokens", "cache_read_input_tokens", "cost", "unpriced"]
+    assert lines[0].split() == [
+        "day",
+        "model",
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "cost",
+        "unpriced",
+    ]
     assert set(lines[1]) <= {"-", " "}
     today = records[0].created_at.date().isoformat()
     haiku = [ln for ln in lines if "claude-haiku-4-5" in ln][0].split()
@@ -84,8 +100,10 @@ def test_usage_report_from_json_lines(make_app: Any, fake_claude: Any, tmp_path:
     assert sum(Decimal(row["cost"]) for row in by_user) == expected_cost
     assert sum(row["output_tokens"] for row in by_user) == sum(r.output_tokens for r in records)
     csv_out = runner.invoke(args=["claude", "usage", "--format", "csv", "--by", "alias"]).output.splitlines()
-    assert csv_out[0] == "alias,requests,input_tokens,output_tokens,cache_creation_input_tokens," \
-                         "cache_read_input_tokens,cost,unpriced"
+    assert (
+        csv_out[0] == "alias,requests,input_tokens,output_tokens,cache_creation_input_tokens,"
+        "cache_read_input_tokens,cost,unpriced"
+    )
     assert csv_out[1].startswith("default,3,")
     future = json.loads(runner.invoke(args=["claude", "usage", "--format", "json", "--since", "2999-01-01"]).output)
     assert future == []

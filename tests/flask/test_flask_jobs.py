@@ -22,8 +22,12 @@ def _wait_done(client: Any, job_id: str) -> str:
 
 
 def test_jobs_use_the_extension(make_app: Any, fake_claude: Any) -> None:
-    under = make_app(CLAUDE_WEB_JOBS={"THREADS": 1}, CLAUDE_WEB_QUOTAS={"REQUESTS_PER_MINUTE": 1},
-                     CLAUDE_WEB_QUOTA_STORE="memory", CLAUDE_WEB_USER_LOADER=lambda: "alice")
+    under = make_app(
+        CLAUDE_WEB_JOBS={"THREADS": 1},
+        CLAUDE_WEB_QUOTAS={"REQUESTS_PER_MINUTE": 1},
+        CLAUDE_WEB_QUOTA_STORE="memory",
+        CLAUDE_WEB_USER_LOADER=lambda: "alice",
+    )
     app = under.app
     app.register_blueprint(create_jobs_blueprint(owner=lambda: "user:alice"), url_prefix="/jobs")
     client = app.test_client()

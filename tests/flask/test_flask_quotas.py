@@ -110,8 +110,9 @@ def test_quota_store_down_fails_open_or_closed(make_app: Any, fake_claude: Any) 
     assert "still works" in "".join(
         e["data"]["text"] for e in parse_sse(response.get_data(as_text=True)) if e.get("event") == "text"
     )
-    closed = make_app(CLAUDE_WEB_QUOTAS={"REQUESTS_PER_MINUTE": 5}, CLAUDE_WEB_QUOTA_REDIS_URL=dead,
-                      CLAUDE_WEB_QUOTA_FAIL_OPEN=False)
+    closed = make_app(
+        CLAUDE_WEB_QUOTAS={"REQUESTS_PER_MINUTE": 5}, CLAUDE_WEB_QUOTA_REDIS_URL=dead, CLAUDE_WEB_QUOTA_FAIL_OPEN=False
+    )
     before = len(fake_claude.requests)
     refused = closed.app.test_client().post("/claude/chat", json=chat_body())
     assert refused.status_code == 503

@@ -68,8 +68,9 @@ def test_malformed_bodies_get_400_naming_the_field_and_no_upstream_call(
     with httpx.Client(timeout=5) as client:
         for body, field in cases:
             content = body if isinstance(body, bytes) else json.dumps(body).encode()
-            resp = client.post(f"{server.url}/claude/chat", content=content,
-                               headers={"content-type": "application/json"})
+            resp = client.post(
+                f"{server.url}/claude/chat", content=content, headers={"content-type": "application/json"}
+            )
             assert resp.status_code == 400, (body, resp.text)
             payload = resp.json()
             assert payload["error"]["type"] == "invalid_request"
@@ -97,9 +98,7 @@ def test_upstream_error_becomes_a_safe_sse_error_and_an_error_record(
     assert record.error_type == "overloaded_error"
 
 
-def test_browser_disconnect_closes_upstream_and_records_aborted(
-    make_app: Any, serve: Any, fake_claude: Any
-) -> None:
+def test_browser_disconnect_closes_upstream_and_records_aborted(make_app: Any, serve: Any, fake_claude: Any) -> None:
     fake_claude.queue(text("word " * 200, chunks=200, event_delay=0.05))  # ~10 s if read to the end
     t = make_app()
     server = serve(t.app)
@@ -107,7 +106,8 @@ def test_browser_disconnect_closes_upstream_and_records_aborted(
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     sock.sendall(
         b"POST /claude/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
     )
     received = b""
     while b"event: text" not in received:
@@ -136,7 +136,9 @@ def test_stream_response_from_an_app_view(make_app: Any, serve: Any, fake_claude
     @t.app.post("/summarize")
     def summarize() -> Any:
         return t.claude.stream_response(
-            model="claude-haiku-4-5", max_tokens=64, system="Be brief.",
+            model="claude-haiku-4-5",
+            max_tokens=64,
+            system="Be brief.",
             messages=[{"role": "user", "content": request.get_json()["text"]}],
         )
 
@@ -164,10 +166,15 @@ def test_heartbeats_only_when_due(make_app: Any, serve: Any, fake_claude: Any) -
     assert {"comment": "heartbeat"} not in parse_sse("".join(c for _, c in chunks))
 
 
-def test_no_key_in_responses_or_logs_on_failure(make_app: Any, serve: Any, fake_claude: Any,
-                                                caplog: Any) -> None:
-    t = make_app(CLAUDE_WEB_CLIENTS={"default": {"BACKEND": "fake", "OPTIONS": {
-        "base_url": fake_claude.base_url, "api_key": "sk-ant-api03-TOPSECRET", "max_retries": 0}}})
+def test_no_key_in_responses_or_logs_on_failure(make_app: Any, serve: Any, fake_claude: Any, caplog: Any) -> None:
+    t = make_app(
+        CLAUDE_WEB_CLIENTS={
+            "default": {
+                "BACKEND": "fake",
+                "OPTIONS": {"base_url": fake_claude.base_url, "api_key": "sk-ant-api03-TOPSECRET", "max_retries": 0},
+            }
+        }
+    )
     server = serve(t.app)
     fake_claude.queue(error(401), text("partial answer", chunks=4, error_after=3))
     with caplog.at_level("DEBUG"):
@@ -188,8 +195,9 @@ def test_async_view_can_return_a_streamed_response(make_app: Any, serve: Any, fa
 
     @t.app.post("/async-stream")
     async def async_stream() -> Any:
-        return t.claude.stream_response(model="claude-haiku-4-5", max_tokens=32,
-                                        messages=[{"role": "user", "content": "hi"}])
+        return t.claude.stream_response(
+            model="claude-haiku-4-5", max_tokens=32, messages=[{"role": "user", "content": "hi"}]
+        )
 
     server = serve(t.app)
     fake_claude.queue(text("from an async view", chunks=3))
@@ -208,8 +216,9 @@ def test_concurrent_streams_keep_their_own_request_metadata(make_app: Any, serve
     fake_claude.queue(*[text("same answer for all", chunks=5, event_delay=0.05) for _ in range(6)])
 
     def one(i: int) -> str:
-        _, chunks = post_stream(f"{server.url}/claude/chat", chat_body(f"q{i}"),
-                                headers={"X-Request-ID": f"req-{i}", "X-User": f"user-{i}"})
+        _, chunks = post_stream(
+            f"{server.url}/claude/chat", chat_body(f"q{i}"), headers={"X-Request-ID": f"req-{i}", "X-User": f"user-{i}"}
+        )
         events = parse_sse("".join(c for _, c in chunks))
         return "".join(e["data"]["text"] for e in events if e.get("event") == "text")
 

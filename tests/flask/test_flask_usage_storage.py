@@ -113,12 +113,11 @@ def test_rows_in_postgresql(make_app: Any, serve: Any, fake_claude: Any, postgre
     assert count == 2
 
 
-def test_a_rolled_back_session_does_not_lose_the_usage_row(
-    make_app: Any, fake_claude: Any, tmp_path: Path
-) -> None:
+def test_a_rolled_back_session_does_not_lose_the_usage_row(make_app: Any, fake_claude: Any, tmp_path: Path) -> None:
     db = SQLAlchemy()
-    t = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rb.db'}", CLAUDE_WEB_USAGE_STORAGE="sqlalchemy",
-                 register=False)
+    t = make_app(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'rb.db'}", CLAUDE_WEB_USAGE_STORAGE="sqlalchemy", register=False
+    )
     db.init_app(t.app)
     t.claude.init_app(t.app)
 
@@ -137,8 +136,9 @@ def test_a_rolled_back_session_does_not_lose_the_usage_row(
     assert [r["operation"] for r in rows] == ["messages.create"]
 
 
-def test_json_lines_storage_and_log(make_app: Any, fake_claude: Any, tmp_path: Path,
-                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_json_lines_storage_and_log(
+    make_app: Any, fake_claude: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "usage.jsonl"
     t = make_app(CLAUDE_WEB_USAGE_STORAGE="log", CLAUDE_WEB_USAGE_LOG_PATH=str(path))
     assert isinstance(get_state(t.app).usage_store, JsonLinesUsageStore)

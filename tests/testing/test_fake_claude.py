@@ -34,8 +34,11 @@ from claude_web.testing import (
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADERS = {"x-api-key": "sk-test-key", "anthropic-version": "2023-06-01"}
-BODY: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 100,
-                        "messages": [{"role": "user", "content": "Why is the sky blue during the day?"}]}
+BODY: dict[str, Any] = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 100,
+    "messages": [{"role": "user", "content": "Why is the sky blue during the day?"}],
+}
 STREAM = {**BODY, "stream": True}
 
 
@@ -54,9 +57,9 @@ def parse_sse(raw: str) -> list[tuple[str, str]]:
         name, data = "", []
         for line in block.split("\n"):
             if line.startswith("event: "):
-                name = line[len("event: "):]
+                name = line[len("event: ") :]
             elif line.startswith("data: "):
-                data.append(line[len("data: "):])
+                data.append(line[len("data: ") :])
         events.append((name, "\n".join(data)))
     return events
 
@@ -97,11 +100,17 @@ def test_default_reply_shape(fake_claude: FakeClaude, http: httpx.Client) -> Non
 
 
 def test_default_reply_is_deterministic_and_quotes_block_content(http: httpx.Client) -> None:
-    body = {**BODY, "messages": [
-        {"role": "user", "content": "first question"},
-        {"role": "assistant", "content": "an answer"},
-        {"role": "user", "content": [{"type": "text", "text": "A much longer follow-up question that goes on and on"}]},
-    ]}
+    body = {
+        **BODY,
+        "messages": [
+            {"role": "user", "content": "first question"},
+            {"role": "assistant", "content": "an answer"},
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "A much longer follow-up question that goes on and on"}],
+            },
+        ],
+    }
     first = http.post("/v1/messages", json=body).json()["content"][0]["text"]
     second = http.post("/v1/messages", json=body).json()["content"][0]["text"]
     assert first == second
@@ -129,8 +138,15 @@ def test_text_stream_event_order_and_payloads(fake_claude: FakeClaude, http: htt
     assert raw.endswith("\n\n")
     events = sse_json(raw)
     assert [name for name, _ in events] == [
-        "message_start", "content_block_start", "ping", "content_block_delta", "content_block_delta",
-        "content_block_delta", "content_block_stop", "message_delta", "message_stop",
+        "message_start",
+        "content_block_start",
+        "ping",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
     ]
     assert all(name == data["type"] for name, data in events)
     start = events[0][1]["message"]
@@ -141,8 +157,11 @@ def test_text_stream_event_order_and_payloads(fake_claude: FakeClaude, http: htt
     pieces = [d["delta"]["text"] for _, d in events[3:6]]
     assert "".join(pieces) == "Hello there, how are you?" and [len(p) for p in pieces] == [9, 8, 8]
     assert events[6][1] == {"type": "content_block_stop", "index": 0}
-    assert events[7][1] == {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                            "usage": {"output_tokens": 7}}
+    assert events[7][1] == {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": 7},
+    }
     assert events[8][1] == {"type": "message_stop"}
 
 
@@ -164,26 +183,36 @@ def test_tool_use_stream_and_message(fake_claude: FakeClaude, http: httpx.Client
     block = tool_start["content_block"]
     assert block["type"] == "tool_use" and block["name"] == "get_weather" and block["input"] == {}
     assert block["id"].startswith("toolu_") and len(block["id"]) == 30
-    partial = [d["delta"]["partial_json"] for name, d in events
-               if name == "content_block_delta" and d["delta"]["type"] == "input_json_delta"]
+    partial = [
+        d["delta"]["partial_json"]
+        for name, d in events
+        if name == "content_block_delta" and d["delta"]["type"] == "input_json_delta"
+    ]
     assert len(partial) == 5 and json.loads("".join(partial)) == args and "".join(partial) == json.dumps(args)
     assert all(d["index"] == 1 for name, d in events if name == "content_block_delta" and "partial_json" in d["delta"])
     assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
     data = http.post("/v1/messages", json=BODY).json()
-    assert data["content"] == [{"type": "text", "text": "Let me check."},
-                               {"type": "tool_use", "id": block["id"], "name": "get_weather", "input": args}]
+    assert data["content"] == [
+        {"type": "text", "text": "Let me check."},
+        {"type": "tool_use", "id": block["id"], "name": "get_weather", "input": args},
+    ]
     assert data["stop_reason"] == "tool_use"
 
 
 def test_thinking_stream_order(fake_claude: FakeClaude, http: httpx.Client) -> None:
     fake_claude.queue(thinking("Let me reason about it.", "The answer is 4.", signature="sig-abc", chunks=4))
     events = sse_json(http.post("/v1/messages", json=STREAM).text)
-    shape = [(name, d.get("index"), d["delta"]["type"] if name == "content_block_delta" else None)
-             for name, d in events]
+    shape = [
+        (name, d.get("index"), d["delta"]["type"] if name == "content_block_delta" else None) for name, d in events
+    ]
     assert shape[:8] == [
-        ("message_start", None, None), ("content_block_start", 0, None), ("ping", None, None),
-        ("content_block_delta", 0, "thinking_delta"), ("content_block_delta", 0, "thinking_delta"),
-        ("content_block_delta", 0, "thinking_delta"), ("content_block_delta", 0, "thinking_delta"),
+        ("message_start", None, None),
+        ("content_block_start", 0, None),
+        ("ping", None, None),
+        ("content_block_delta", 0, "thinking_delta"),
+        ("content_block_delta", 0, "thinking_delta"),
+        ("content_block_delta", 0, "thinking_delta"),
+        ("content_block_delta", 0, "thinking_delta"),
         ("content_block_delta", 0, "signature_delta"),
     ]
     assert shape[8] == ("content_block_stop", 0, None) and shape[9] == ("content_block_start", 1, None)
@@ -227,10 +256,18 @@ def test_error_after_sends_an_error_event_and_ends_cleanly(fake_claude: FakeClau
     fake_claude.queue(text("a b c d e f", chunks=6, error_after=5, error_type="rate_limit_error"), text("next"))
     raw = http.post("/v1/messages", json=STREAM).text
     events = sse_json(raw)
-    assert [name for name, _ in events] == ["message_start", "content_block_start", "ping", "content_block_delta",
-                                            "content_block_delta", "error"]
-    assert events[-1][1] == {"type": "error", "error": {"type": "rate_limit_error", "message": events[-1][1]["error"]
-                                                        ["message"]}}
+    assert [name for name, _ in events] == [
+        "message_start",
+        "content_block_start",
+        "ping",
+        "content_block_delta",
+        "content_block_delta",
+        "error",
+    ]
+    assert events[-1][1] == {
+        "type": "error",
+        "error": {"type": "rate_limit_error", "message": events[-1][1]["error"]["message"]},
+    }
     assert events[-1][1]["error"]["message"]
     # the chunked body was terminated properly: the keep-alive connection still serves the next request
     assert http.post("/v1/messages", json=BODY).json()["content"][0]["text"] == "next"
@@ -244,7 +281,7 @@ def test_drop_after_aborts_the_connection(fake_claude: FakeClaude, http: httpx.C
             assert response.status_code == 200
             for line in response.iter_lines():
                 lines.append(line)
-    names = [line[len("event: "):] for line in lines if line.startswith("event: ")]
+    names = [line[len("event: ") :] for line in lines if line.startswith("event: ")]
     assert names == ["message_start", "content_block_start", "ping", "content_block_delta", "content_block_delta"]
     # a drop is the fake's doing, not a client going away
     assert fake_claude.streams_aborted == 0
@@ -291,8 +328,10 @@ def test_client_reset_mid_stream_counts_as_aborted(fake_claude: FakeClaude) -> N
     fake_claude.queue(text("word " * 200, chunks=200, event_delay=0.01))
     body = json.dumps(STREAM).encode()
     sock = socket.create_connection(("127.0.0.1", int(fake_claude.base_url.rsplit(":", 1)[1])), timeout=5)
-    sock.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
-                 b"content-type: application/json\r\n" + f"content-length: {len(body)}\r\n\r\n".encode() + body)
+    sock.sendall(
+        b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
+        b"content-type: application/json\r\n" + f"content-length: {len(body)}\r\n\r\n".encode() + body
+    )
     received = b""
     while b"content_block_delta" not in received:
         chunk = sock.recv(4096)
@@ -318,29 +357,38 @@ def test_missing_api_key_is_401(fake_claude: FakeClaude) -> None:
     response = httpx.post(f"{fake_claude.base_url}/v1/messages", json=BODY, headers={"anthropic-version": "2023-06-01"})
     assert response.status_code == 401
     assert _error_body(response) == {"type": "authentication_error", "message": "x-api-key header is required"}
-    bearer = httpx.post(f"{fake_claude.base_url}/v1/messages", json=BODY,
-                        headers={"anthropic-version": "2023-06-01", "authorization": "Bearer tok"})
+    bearer = httpx.post(
+        f"{fake_claude.base_url}/v1/messages",
+        json=BODY,
+        headers={"anthropic-version": "2023-06-01", "authorization": "Bearer tok"},
+    )
     assert bearer.status_code == 200
 
 
 def test_missing_version_is_400(fake_claude: FakeClaude) -> None:
     response = httpx.post(f"{fake_claude.base_url}/v1/messages", json=BODY, headers={"x-api-key": "k"})
     assert response.status_code == 400
-    assert _error_body(response) == {"type": "invalid_request_error",
-                                     "message": "anthropic-version: header is required"}
+    assert _error_body(response) == {
+        "type": "invalid_request_error",
+        "message": "anthropic-version: header is required",
+    }
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"max_tokens": 0}, "max_tokens"),
-    ({"max_tokens": "ten"}, "max_tokens"),
-    ({"max_tokens": None}, "max_tokens"),
-    ({"model": None}, "model"),
-    ({"messages": []}, "messages"),
-    ({"messages": None}, "messages"),
-    ({"messages": "hi"}, "messages"),
-])
-def test_invalid_bodies_are_400_naming_the_field(fake_claude: FakeClaude, http: httpx.Client,
-                                                 change: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"max_tokens": "ten"}, "max_tokens"),
+        ({"max_tokens": None}, "max_tokens"),
+        ({"model": None}, "model"),
+        ({"messages": []}, "messages"),
+        ({"messages": None}, "messages"),
+        ({"messages": "hi"}, "messages"),
+    ],
+)
+def test_invalid_bodies_are_400_naming_the_field(
+    fake_claude: FakeClaude, http: httpx.Client, change: dict[str, Any], field: str
+) -> None:
     body = {k: v for k, v in {**BODY, **change}.items() if v is not None}
     fake_claude.queue(text("kept for the next valid request"))
     response = http.post("/v1/messages", json=body)
@@ -373,11 +421,22 @@ def test_count_tokens(fake_claude: FakeClaude, http: httpx.Client) -> None:
 # -- scripted errors, resets, delays -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "kind"), [(400, "invalid_request_error"), (401, "authentication_error"),
-                                              (403, "permission_error"), (404, "not_found_error"),
-                                              (408, "timeout_error"), (413, "request_too_large"),
-                                              (429, "rate_limit_error"), (500, "api_error"), (503, "api_error"),
-                                              (529, "overloaded_error"), (418, "api_error")])
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (400, "invalid_request_error"),
+        (401, "authentication_error"),
+        (403, "permission_error"),
+        (404, "not_found_error"),
+        (408, "timeout_error"),
+        (413, "request_too_large"),
+        (429, "rate_limit_error"),
+        (500, "api_error"),
+        (503, "api_error"),
+        (529, "overloaded_error"),
+        (418, "api_error"),
+    ],
+)
 def test_scripted_error_types(fake_claude: FakeClaude, http: httpx.Client, status: int, kind: str) -> None:
     fake_claude.queue(error(status))
     response = http.post("/v1/messages", json=BODY)
@@ -449,8 +508,7 @@ def test_models_pagination(http: httpx.Client) -> None:
     assert len(set(every)) == 25 and "claude-sonnet-4-5-20250929" in every
     created = [m["created_at"] for m in first["data"] + rest["data"]]
     assert created == sorted(created, reverse=True), "newest first"
-    assert all(set(m) == {"type", "id", "display_name", "created_at"} and m["type"] == "model"
-               for m in first["data"])
+    assert all(set(m) == {"type", "id", "display_name", "created_at"} and m["type"] == "model" for m in first["data"])
     page = http.get("/v1/models", params={"limit": 3, "after_id": every[2]}).json()
     assert [m["id"] for m in page["data"]] == every[3:6] and page["has_more"] is True
     before = http.get("/v1/models", params={"limit": 2, "before_id": every[5]}).json()
@@ -498,8 +556,12 @@ def test_batch_lifecycle(fake_claude: FakeClaude, http: httpx.Client) -> None:
     assert results.status_code == 200 and results.headers["content-type"] == "application/x-jsonl"
     lines = [json.loads(line) for line in results.text.splitlines() if line]
     assert [r["custom_id"] for r in lines] == ["r0", "r1", "r2"]
-    assert all(r["result"]["type"] == "succeeded" and r["result"]["message"]["type"] == "message"
-               and r["result"]["message"]["model"] == "claude-haiku-4-5" for r in lines)
+    assert all(
+        r["result"]["type"] == "succeeded"
+        and r["result"]["message"]["type"] == "message"
+        and r["result"]["message"]["model"] == "claude-haiku-4-5"
+        for r in lines
+    )
     listed = http.get("/v1/messages/batches").json()
     assert [b["id"] for b in listed["data"]] == [batch_id] and listed["has_more"] is False
     deleted = http.delete(f"/v1/messages/batches/{batch_id}")
@@ -572,8 +634,11 @@ def test_clear_forgets_everything(fake_claude: FakeClaude, http: httpx.Client) -
 def test_keep_alive_serves_many_requests_on_one_connection(fake_claude: FakeClaude) -> None:
     port = int(fake_claude.base_url.rsplit(":", 1)[1])
     body = json.dumps(BODY).encode()
-    request = (b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
-               + f"content-length: {len(body)}\r\n\r\n".encode() + body)
+    request = (
+        b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
+        + f"content-length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         reader = sock.makefile("rb")
         for _ in range(3):
@@ -596,7 +661,7 @@ def test_concurrent_clients(fake_claude: FakeClaude) -> None:
         try:
             with httpx.Client(base_url=fake_claude.base_url, headers=HEADERS) as client:
                 for _ in range(20):
-                    assert client.post("/v1/messages", json=STREAM).text.endswith("data: {\"type\":\"message_stop\"}\n\n")
+                    assert client.post("/v1/messages", json=STREAM).text.endswith('data: {"type":"message_stop"}\n\n')
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -611,17 +676,28 @@ def test_concurrent_clients(fake_claude: FakeClaude) -> None:
 # -- replies serialise ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("reply", [
-    text("hello", chunks=2, usage={"output_tokens": 3}, event_delay=0.01, error_after=3, drop_after=4,
-         malformed_after=1, error_type="api_error"),
-    tool_use("calc", {"a": 1}, text="Computing", chunks=3, id="toolu_fixed"),
-    thinking("think", "answer", signature="sig"),
-    message([{"type": "future", "x": 1}], stop_reason=None),
-    error(529, headers={"retry-after": "1"}),
-    reset(),
-    delay(0.5, then=error(500, message="m")),
-    delay(0.1),
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        text(
+            "hello",
+            chunks=2,
+            usage={"output_tokens": 3},
+            event_delay=0.01,
+            error_after=3,
+            drop_after=4,
+            malformed_after=1,
+            error_type="api_error",
+        ),
+        tool_use("calc", {"a": 1}, text="Computing", chunks=3, id="toolu_fixed"),
+        thinking("think", "answer", signature="sig"),
+        message([{"type": "future", "x": 1}], stop_reason=None),
+        error(529, headers={"retry-after": "1"}),
+        reset(),
+        delay(0.5, then=error(500, message="m")),
+        delay(0.1),
+    ],
+)
 def test_replies_round_trip_through_json(reply: Any) -> None:
     data = json.loads(json.dumps(reply.to_json()))
     assert reply_from_json(data) == reply
@@ -669,8 +745,7 @@ def test_transport_matches_the_socket(fake_claude: FakeClaude, http: httpx.Clien
             else:
                 ids = (over_socket.headers["request-id"], in_process.headers["request-id"])
                 assert _without(over_socket.text, ids) == _without(in_process.text, ids)
-        assert local.get("/v1/models", params={"limit": 5}).json() == http.get("/v1/models",
-                                                                              params={"limit": 5}).json()
+        assert local.get("/v1/models", params={"limit": 5}).json() == http.get("/v1/models", params={"limit": 5}).json()
     assert [r.path for r in fake_claude.requests].count("/v1/messages") == 6
 
 
@@ -689,8 +764,9 @@ def test_transport_faults(fake_claude: FakeClaude) -> None:
 
 async def test_async_transport(fake_claude: FakeClaude) -> None:
     fake_claude.queue(text("async hello", chunks=2, event_delay=0.01), delay(0.05, then=error(500)))
-    async with httpx.AsyncClient(transport=fake_claude.async_transport(), base_url="http://fake.local",
-                                 headers=HEADERS) as local:
+    async with httpx.AsyncClient(
+        transport=fake_claude.async_transport(), base_url="http://fake.local", headers=HEADERS
+    ) as local:
         response = await local.post("/v1/messages", json=STREAM)
         assert response.headers["content-type"].startswith("text/event-stream")
         assert stream_names(response.text)[-1] == "message_stop"
@@ -732,8 +808,14 @@ def test_start_stop_and_context_manager() -> None:
 @pytest.fixture
 def subprocess_fake() -> Iterator[tuple[subprocess.Popen[str], str]]:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "claude_web.testing", "--host", "127.0.0.1", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "claude_web.testing", "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -749,8 +831,11 @@ def test_cli_server_and_remote_control(subprocess_fake: tuple[subprocess.Popen[s
     proc, url = subprocess_fake
     remote = FakeClaude.connect(url)
     assert remote.base_url == url
-    remote.queue(text("from afar", chunks=2), error(529, headers={"retry-after-ms": "5"}),
-                 tool_use("t", {"k": [1, 2]}, id="toolu_remote"))
+    remote.queue(
+        text("from afar", chunks=2),
+        error(529, headers={"retry-after-ms": "5"}),
+        tool_use("t", {"k": [1, 2]}, id="toolu_remote"),
+    )
     with httpx.Client(base_url=url, headers=HEADERS) as http:
         events = sse_json(http.post("/v1/messages", json=STREAM).text)
         assert [d["delta"]["text"] for n, d in events if n == "content_block_delta"] == ["from ", "afar"]
@@ -795,28 +880,53 @@ def test_plugin_fixture_starts_clean_again(fake_claude: FakeClaude) -> None:
 def test_default_reply_calls_a_fitting_tool_then_summarises_its_result() -> None:
     from claude_web import Anthropic
 
-    tools = [{"name": "calculator", "description": "Evaluate arithmetic",
-              "input_schema": {"type": "object", "properties": {"expression": {"type": "string"}}}},
-             {"name": "get_weather", "description": "Weather",
-              "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    tools = [
+        {
+            "name": "calculator",
+            "description": "Evaluate arithmetic",
+            "input_schema": {"type": "object", "properties": {"expression": {"type": "string"}}},
+        },
+        {
+            "name": "get_weather",
+            "description": "Weather",
+            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    ]
     with FakeClaude() as fake:
         client = Anthropic(api_key="k", base_url=fake.base_url)
-        first = client.messages.create(model="m", max_tokens=100, tools=tools,  # type: ignore[arg-type]
-                                       messages=[{"role": "user", "content": "What is (12 + 30) * 2?"}])
+        first = client.messages.create(
+            model="m",
+            max_tokens=100,
+            tools=tools,  # type: ignore[arg-type]
+            messages=[{"role": "user", "content": "What is (12 + 30) * 2?"}],
+        )
         assert first.stop_reason == "tool_use"
         call = first.content[1]
         assert call.type == "tool_use" and call.name == "calculator" and call.input == {"expression": "(12 + 30) * 2"}
-        weather = client.messages.create(model="m", max_tokens=100, tools=tools,  # type: ignore[arg-type]
-                                         messages=[{"role": "user", "content": "Weather in Paris please"}])
+        weather = client.messages.create(
+            model="m",
+            max_tokens=100,
+            tools=tools,  # type: ignore[arg-type]
+            messages=[{"role": "user", "content": "Weather in Paris please"}],
+        )
         assert weather.content[1].type == "tool_use" and weather.content[1].input == {"city": "Paris"}
-        second = client.messages.create(model="m", max_tokens=100, tools=tools, messages=[  # type: ignore[arg-type]
-            {"role": "user", "content": "What is (12 + 30) * 2?"},
-            {"role": "assistant", "content": [b.to_dict() for b in first.content]},
-            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "84"}]},
-        ])
+        second = client.messages.create(
+            model="m",
+            max_tokens=100,
+            tools=tools,
+            messages=[  # type: ignore[arg-type]
+                {"role": "user", "content": "What is (12 + 30) * 2?"},
+                {"role": "assistant", "content": [b.to_dict() for b in first.content]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "84"}]},
+            ],
+        )
         assert second.stop_reason == "end_turn" and "84" in second.content[0].text  # type: ignore[union-attr]
-        plain = client.messages.create(model="m", max_tokens=100, tools=tools,  # type: ignore[arg-type]
-                                       messages=[{"role": "user", "content": "tell me a story"}])
+        plain = client.messages.create(
+            model="m",
+            max_tokens=100,
+            tools=tools,  # type: ignore[arg-type]
+            messages=[{"role": "user", "content": "tell me a story"}],
+        )
         assert plain.content[0].type == "text" and plain.stop_reason == "end_turn"
 
 
@@ -826,11 +936,20 @@ def test_default_event_delay_paces_unscripted_streams() -> None:
     with FakeClaude() as fake:
         fake.default_event_delay = 0.02
         stamps = []
-        with httpx.Client(base_url=fake.base_url) as http, http.stream(
-            "POST", "/v1/messages", headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
-            json={"model": "m", "max_tokens": 50, "stream": True,
-                  "messages": [{"role": "user", "content": "pace me"}]},
-        ) as response:
+        with (
+            httpx.Client(base_url=fake.base_url) as http,
+            http.stream(
+                "POST",
+                "/v1/messages",
+                headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+                json={
+                    "model": "m",
+                    "max_tokens": 50,
+                    "stream": True,
+                    "messages": [{"role": "user", "content": "pace me"}],
+                },
+            ) as response,
+        ):
             for line in response.iter_lines():
                 if line.startswith("event:"):
                     stamps.append(_time.monotonic())

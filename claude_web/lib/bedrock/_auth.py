@@ -124,8 +124,9 @@ class AwsAuth:
 
         frozen = self._frozen_credentials(request)
         headers = {name: value for name, value in request.headers.items() if name.lower() != "connection"}
-        aws_request = AWSRequest(method=request.method.upper(), url=str(request.url), headers=headers,
-                                 data=request.read())
+        aws_request = AWSRequest(
+            method=request.method.upper(), url=str(request.url), headers=headers, data=request.read()
+        )
         credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token)
         SigV4Auth(credentials, SERVICE, self.region).add_auth(aws_request)
         before = {name.lower() for name in headers}

@@ -128,8 +128,13 @@ class _BedrockOptions:
         self._auth = None
         if api_key is None:
             require_boto3()
-            wanted: dict[str, Any] = {"access_key": aws_access_key, "secret_key": aws_secret_key, "session_token": aws_session_token,
-                      "profile": aws_profile, "region": self.aws_region}
+            wanted: dict[str, Any] = {
+                "access_key": aws_access_key,
+                "secret_key": aws_secret_key,
+                "session_token": aws_session_token,
+                "profile": aws_profile,
+                "region": self.aws_region,
+            }
             self._auth = auth if auth is not None and auth.same_as(**wanted) else AwsAuth(**wanted)
         if base_url is None:
             base_url = os.environ.get("ANTHROPIC_BEDROCK_BASE_URL") or None
@@ -179,12 +184,20 @@ class _BedrockOptions:
     def _log_request(self, request: httpx.Request, options: FinalRequestOptions, attempt: int) -> None:
         if logger.isEnabledFor(10):
             headers = {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in request.headers.items()}
-            logger.debug("Request %s %s (attempt %d) headers=%s json=%s", request.method, request.url, attempt + 1,
-                         redact_headers(headers), options.json_data)
+            logger.debug(
+                "Request %s %s (attempt %d) headers=%s json=%s",
+                request.method,
+                request.url,
+                attempt + 1,
+                redact_headers(headers),
+                options.json_data,
+            )
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} base_url={str(self._base_url)!r} region={self.aws_region!r} "
-                f"api_key={'<redacted>' if self.api_key else None}>")
+        return (
+            f"<{type(self).__name__} base_url={str(self._base_url)!r} region={self.aws_region!r} "
+            f"api_key={'<redacted>' if self.api_key else None}>"
+        )
 
 
 class AnthropicBedrock(_BedrockOptions, SyncPlatformResources, SyncAPIClient):
@@ -218,17 +231,30 @@ class AnthropicBedrock(_BedrockOptions, SyncPlatformResources, SyncAPIClient):
         _auth: AwsAuth | None = None,
     ) -> None:
         resolved = self._resolve(
-            aws_secret_key=aws_secret_key, aws_access_key=aws_access_key, aws_region=aws_region,
-            aws_profile=aws_profile, aws_session_token=aws_session_token, api_key=api_key, base_url=base_url,
-            timeout=timeout, auth=_auth,
+            aws_secret_key=aws_secret_key,
+            aws_access_key=aws_access_key,
+            aws_region=aws_region,
+            aws_profile=aws_profile,
+            aws_session_token=aws_session_token,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            auth=_auth,
         )
         super().__init__(
-            **resolved, max_retries=max_retries, custom_headers=default_headers, custom_query=default_query,
-            http_client=http_client, usage_recorder=usage_recorder, usage_context=usage_context, pricing=pricing,
+            **resolved,
+            max_retries=max_retries,
+            custom_headers=default_headers,
+            custom_query=default_query,
+            http_client=http_client,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
+            pricing=pricing,
         )
 
-    def request(self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False,
-                stream_cls: Any = None) -> Any:
+    def request(
+        self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False, stream_cls: Any = None
+    ) -> Any:
         if stream and stream_cls is not None:
             stream_cls = _bind_decoder(stream_cls)
         return super().request(cast_to, options, stream=stream, stream_cls=stream_cls)
@@ -256,14 +282,28 @@ class AnthropicBedrock(_BedrockOptions, SyncPlatformResources, SyncAPIClient):
     ) -> AnthropicBedrock:
         """A new client with some options changed, sharing this one's connection pool and AWS session."""
         kwargs = merge_copy_options(
-            self, timeout=timeout, http_client=http_client, max_retries=max_retries,
-            default_headers=default_headers, set_default_headers=set_default_headers, default_query=default_query,
-            set_default_query=set_default_query, usage_recorder=usage_recorder, usage_context=usage_context,
+            self,
+            timeout=timeout,
+            http_client=http_client,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            set_default_headers=set_default_headers,
+            default_query=default_query,
+            set_default_query=set_default_query,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
         )
-        kwargs.update(self._copy_auth_kwargs(
-            aws_secret_key=aws_secret_key, aws_access_key=aws_access_key, aws_region=aws_region,
-            aws_profile=aws_profile, aws_session_token=aws_session_token, api_key=api_key, base_url=base_url,
-        ))
+        kwargs.update(
+            self._copy_auth_kwargs(
+                aws_secret_key=aws_secret_key,
+                aws_access_key=aws_access_key,
+                aws_region=aws_region,
+                aws_profile=aws_profile,
+                aws_session_token=aws_session_token,
+                api_key=api_key,
+                base_url=base_url,
+            )
+        )
         return type(self)(**kwargs, **(_extra_kwargs or {}))
 
     with_options = copy
@@ -294,13 +334,25 @@ class AsyncAnthropicBedrock(_BedrockOptions, AsyncPlatformResources, AsyncAPICli
         _auth: AwsAuth | None = None,
     ) -> None:
         resolved = self._resolve(
-            aws_secret_key=aws_secret_key, aws_access_key=aws_access_key, aws_region=aws_region,
-            aws_profile=aws_profile, aws_session_token=aws_session_token, api_key=api_key, base_url=base_url,
-            timeout=timeout, auth=_auth,
+            aws_secret_key=aws_secret_key,
+            aws_access_key=aws_access_key,
+            aws_region=aws_region,
+            aws_profile=aws_profile,
+            aws_session_token=aws_session_token,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            auth=_auth,
         )
         super().__init__(
-            **resolved, max_retries=max_retries, custom_headers=default_headers, custom_query=default_query,
-            http_client=http_client, usage_recorder=usage_recorder, usage_context=usage_context, pricing=pricing,
+            **resolved,
+            max_retries=max_retries,
+            custom_headers=default_headers,
+            custom_query=default_query,
+            http_client=http_client,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
+            pricing=pricing,
         )
 
     async def _aprepare_request(self, request: httpx.Request) -> None:
@@ -309,8 +361,9 @@ class AsyncAnthropicBedrock(_BedrockOptions, AsyncPlatformResources, AsyncAPICli
             return
         await anyio.to_thread.run_sync(self._prepare_request, request)
 
-    async def request(self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False,
-                      stream_cls: Any = None) -> Any:
+    async def request(
+        self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False, stream_cls: Any = None
+    ) -> Any:
         if stream and stream_cls is not None:
             stream_cls = _bind_decoder(stream_cls)
         return await super().request(cast_to, options, stream=stream, stream_cls=stream_cls)
@@ -338,14 +391,28 @@ class AsyncAnthropicBedrock(_BedrockOptions, AsyncPlatformResources, AsyncAPICli
     ) -> AsyncAnthropicBedrock:
         """A new client with some options changed, sharing this one's connection pool and AWS session."""
         kwargs = merge_copy_options(
-            self, timeout=timeout, http_client=http_client, max_retries=max_retries,
-            default_headers=default_headers, set_default_headers=set_default_headers, default_query=default_query,
-            set_default_query=set_default_query, usage_recorder=usage_recorder, usage_context=usage_context,
+            self,
+            timeout=timeout,
+            http_client=http_client,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            set_default_headers=set_default_headers,
+            default_query=default_query,
+            set_default_query=set_default_query,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
         )
-        kwargs.update(self._copy_auth_kwargs(
-            aws_secret_key=aws_secret_key, aws_access_key=aws_access_key, aws_region=aws_region,
-            aws_profile=aws_profile, aws_session_token=aws_session_token, api_key=api_key, base_url=base_url,
-        ))
+        kwargs.update(
+            self._copy_auth_kwargs(
+                aws_secret_key=aws_secret_key,
+                aws_access_key=aws_access_key,
+                aws_region=aws_region,
+                aws_profile=aws_profile,
+                aws_session_token=aws_session_token,
+                api_key=api_key,
+                base_url=base_url,
+            )
+        )
         return type(self)(**kwargs, **(_extra_kwargs or {}))
 
     with_options = copy

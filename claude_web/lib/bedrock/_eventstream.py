@@ -191,8 +191,9 @@ class EventStreamBuffer:
                 raise EventStreamError(f"eventstream headers length {headers_len} exceeds {MAX_HEADERS_LENGTH}")
             payload_len = total - headers_len - _MIN_MESSAGE
             if payload_len < 0:
-                raise EventStreamError(f"eventstream message length {total} is too small for {headers_len} "
-                                       "bytes of headers")
+                raise EventStreamError(
+                    f"eventstream message length {total} is too small for {headers_len} bytes of headers"
+                )
             if payload_len > MAX_PAYLOAD_LENGTH:
                 raise EventStreamError(f"eventstream payload length {payload_len} exceeds {MAX_PAYLOAD_LENGTH}")
             if len(buf) - start < total:
@@ -264,8 +265,9 @@ def exception_status(exception_type: str) -> int:
     return _EXCEPTION_STATUS.get(name, 500)
 
 
-def make_bedrock_status_error(message: str, *, status: int, response: httpx.Response, body: object,
-                              error_type: str | None) -> APIStatusError:
+def make_bedrock_status_error(
+    message: str, *, status: int, response: httpx.Response, body: object, error_type: str | None
+) -> APIStatusError:
     """The :class:`APIStatusError` subclass for ``status``; 503 gives ``ServiceUnavailableError`` (as anthropic's
     Bedrock client does for HTTP 503) that is also an ``InternalServerError`` (as a plain 503 is elsewhere)."""
     from ._platform import ServiceUnavailableStatusError

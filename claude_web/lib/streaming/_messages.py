@@ -78,21 +78,28 @@ def _helper_events(event: Any, acc: MessageAccumulator) -> list[MessageStreamEve
         elif dkind == "citations_delta":
             block = acc.block(event.index)
             if block.type == "text":
-                out.append(CitationEvent.model_construct(
-                    type="citation", citation=delta.citation, snapshot=block.citations or []))
+                out.append(
+                    CitationEvent.model_construct(
+                        type="citation", citation=delta.citation, snapshot=block.citations or []
+                    )
+                )
         elif dkind == "thinking_delta":
             block = acc.block(event.index)
             if block.type == "thinking":
-                out.append(ThinkingEvent.model_construct(type="thinking", thinking=delta.thinking,
-                                                         snapshot=block.thinking))
+                out.append(
+                    ThinkingEvent.model_construct(type="thinking", thinking=delta.thinking, snapshot=block.thinking)
+                )
         elif dkind == "signature_delta":
             block = acc.block(event.index)
             if block.type == "thinking":
                 out.append(SignatureEvent.model_construct(type="signature", signature=block.signature))
         return out
     if kind == "content_block_stop":
-        return [ContentBlockStopEvent.model_construct(
-            type="content_block_stop", index=event.index, content_block=acc.block(event.index))]
+        return [
+            ContentBlockStopEvent.model_construct(
+                type="content_block_stop", index=event.index, content_block=acc.block(event.index)
+            )
+        ]
     if kind == "message_stop":
         return [MessageStopEvent.model_construct(type="message_stop", message=acc.snapshot())]
     return [event]

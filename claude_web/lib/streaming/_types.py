@@ -75,6 +75,16 @@ class ContentBlockStopEvent(BaseModel):
 
 
 MessageStreamEvent = Annotated[
-    TextEvent | CitationEvent | ThinkingEvent | SignatureEvent | InputJsonEvent | RawMessageStartEvent | RawMessageDeltaEvent | MessageStopEvent | RawContentBlockStartEvent | RawContentBlockDeltaEvent | ContentBlockStopEvent,
+    TextEvent
+    | CitationEvent
+    | ThinkingEvent
+    | SignatureEvent
+    | InputJsonEvent
+    | RawMessageStartEvent
+    | RawMessageDeltaEvent
+    | MessageStopEvent
+    | RawContentBlockStartEvent
+    | RawContentBlockDeltaEvent
+    | ContentBlockStopEvent,
     Field(discriminator="type"),
 ]

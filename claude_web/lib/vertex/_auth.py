@@ -109,5 +109,4 @@ class GoogleAuth:
         try:
             credentials.refresh(transport)
         except GoogleAuthError as exc:
-            raise VertexCredentialsError(f"Could not refresh the Google credentials: {exc}",
-                                         request=request) from exc
+            raise VertexCredentialsError(f"Could not refresh the Google credentials: {exc}", request=request) from exc

@@ -49,8 +49,9 @@ def vertex_base_url(region: str) -> str:
     return f"https://{region}-aiplatform.googleapis.com/v1"
 
 
-def prepare_vertex_options(options: FinalRequestOptions, *, project_id: str | None, region: str,
-                           why_no_project: str | None = None) -> FinalRequestOptions:
+def prepare_vertex_options(
+    options: FinalRequestOptions, *, project_id: str | None, region: str, why_no_project: str | None = None
+) -> FinalRequestOptions:
     """Rewrite a Messages API call into its Vertex form (pure; used by both clients)."""
     url = options.url
     if url.startswith("/v1/messages/batches"):
@@ -119,8 +120,11 @@ class _VertexOptions:
         self._project_id = None if isinstance(project_id, NotGiven) else project_id
         if access_token is None:
             require_google_auth()
-        if auth is not None and auth.access_token == access_token and (credentials is None
-                                                                       or credentials is auth.credentials):
+        if (
+            auth is not None
+            and auth.access_token == access_token
+            and (credentials is None or credentials is auth.credentials)
+        ):
             self._auth = auth
         else:
             self._auth = GoogleAuth(access_token=access_token, credentials=credentials)
@@ -141,8 +145,15 @@ class _VertexOptions:
     def credentials(self) -> Any:
         return self._auth.credentials
 
-    def _copy_auth_kwargs(self, *, region: str | NotGiven, project_id: str | NotGiven, access_token: str | None,
-                          credentials: Any, base_url: str | httpx.URL | None) -> dict[str, Any]:
+    def _copy_auth_kwargs(
+        self,
+        *,
+        region: str | NotGiven,
+        project_id: str | NotGiven,
+        access_token: str | None,
+        credentials: Any,
+        base_url: str | httpx.URL | None,
+    ) -> dict[str, Any]:
         return {
             "region": self.region if isinstance(region, NotGiven) else region,
             "project_id": project_id if not isinstance(project_id, NotGiven) else (self._project_id or NOT_GIVEN),
@@ -156,8 +167,9 @@ class _VertexOptions:
         return self.project_id is None and self._auth.can_find_project()
 
     def _prepare_options(self, options: FinalRequestOptions) -> FinalRequestOptions:
-        return prepare_vertex_options(options, project_id=self.project_id, region=self.region,
-                                      why_no_project=self._auth.default_error)
+        return prepare_vertex_options(
+            options, project_id=self.project_id, region=self.region, why_no_project=self._auth.default_error
+        )
 
     def _prepare_request(self, request: httpx.Request) -> None:
         if request.headers.get("authorization"):
@@ -169,8 +181,10 @@ class _VertexOptions:
         return remap_status_error(error, deadline=True)
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} base_url={str(self._base_url)!r} region={self.region!r} "
-                f"project_id={self.project_id!r}>")
+        return (
+            f"<{type(self).__name__} base_url={str(self._base_url)!r} region={self.region!r} "
+            f"project_id={self.project_id!r}>"
+        )
 
 
 class AnthropicVertex(_VertexOptions, SyncPlatformResources, SyncAPIClient):
@@ -201,15 +215,29 @@ class AnthropicVertex(_VertexOptions, SyncPlatformResources, SyncAPIClient):
         _strict_response_validation: bool = False,
         _auth: GoogleAuth | None = None,
     ) -> None:
-        resolved = self._resolve(region=region, project_id=project_id, access_token=access_token,
-                                 credentials=credentials, base_url=base_url, timeout=timeout, auth=_auth)
+        resolved = self._resolve(
+            region=region,
+            project_id=project_id,
+            access_token=access_token,
+            credentials=credentials,
+            base_url=base_url,
+            timeout=timeout,
+            auth=_auth,
+        )
         super().__init__(
-            **resolved, max_retries=max_retries, custom_headers=default_headers, custom_query=default_query,
-            http_client=http_client, usage_recorder=usage_recorder, usage_context=usage_context, pricing=pricing,
+            **resolved,
+            max_retries=max_retries,
+            custom_headers=default_headers,
+            custom_query=default_query,
+            http_client=http_client,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
+            pricing=pricing,
         )
 
-    def request(self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False,
-                stream_cls: Any = None) -> Any:
+    def request(
+        self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False, stream_cls: Any = None
+    ) -> Any:
         if self._wants_default_project():
             self._auth.load_default()
         return super().request(cast_to, options, stream=stream, stream_cls=stream_cls)
@@ -235,12 +263,26 @@ class AnthropicVertex(_VertexOptions, SyncPlatformResources, SyncAPIClient):
     ) -> AnthropicVertex:
         """A new client with some options changed, sharing this one's connection pool and credentials."""
         kwargs = merge_copy_options(
-            self, timeout=timeout, http_client=http_client, max_retries=max_retries,
-            default_headers=default_headers, set_default_headers=set_default_headers, default_query=default_query,
-            set_default_query=set_default_query, usage_recorder=usage_recorder, usage_context=usage_context,
+            self,
+            timeout=timeout,
+            http_client=http_client,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            set_default_headers=set_default_headers,
+            default_query=default_query,
+            set_default_query=set_default_query,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
         )
-        kwargs.update(self._copy_auth_kwargs(region=region, project_id=project_id, access_token=access_token,
-                                             credentials=credentials, base_url=base_url))
+        kwargs.update(
+            self._copy_auth_kwargs(
+                region=region,
+                project_id=project_id,
+                access_token=access_token,
+                credentials=credentials,
+                base_url=base_url,
+            )
+        )
         return type(self)(**kwargs, **(_extra_kwargs or {}))
 
     with_options = copy
@@ -269,11 +311,24 @@ class AsyncAnthropicVertex(_VertexOptions, AsyncPlatformResources, AsyncAPIClien
         _strict_response_validation: bool = False,
         _auth: GoogleAuth | None = None,
     ) -> None:
-        resolved = self._resolve(region=region, project_id=project_id, access_token=access_token,
-                                 credentials=credentials, base_url=base_url, timeout=timeout, auth=_auth)
+        resolved = self._resolve(
+            region=region,
+            project_id=project_id,
+            access_token=access_token,
+            credentials=credentials,
+            base_url=base_url,
+            timeout=timeout,
+            auth=_auth,
+        )
         super().__init__(
-            **resolved, max_retries=max_retries, custom_headers=default_headers, custom_query=default_query,
-            http_client=http_client, usage_recorder=usage_recorder, usage_context=usage_context, pricing=pricing,
+            **resolved,
+            max_retries=max_retries,
+            custom_headers=default_headers,
+            custom_query=default_query,
+            http_client=http_client,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
+            pricing=pricing,
         )
 
     async def _aprepare_request(self, request: httpx.Request) -> None:
@@ -285,8 +340,9 @@ class AsyncAnthropicVertex(_VertexOptions, AsyncPlatformResources, AsyncAPIClien
             token = self._auth.token(request)
         request.headers["Authorization"] = f"Bearer {token}"
 
-    async def request(self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False,
-                      stream_cls: Any = None) -> Any:
+    async def request(
+        self, cast_to: Any, options: FinalRequestOptions, *, stream: bool = False, stream_cls: Any = None
+    ) -> Any:
         if self._wants_default_project():
             await anyio.to_thread.run_sync(self._auth.load_default)
         return await super().request(cast_to, options, stream=stream, stream_cls=stream_cls)
@@ -312,12 +368,26 @@ class AsyncAnthropicVertex(_VertexOptions, AsyncPlatformResources, AsyncAPIClien
     ) -> AsyncAnthropicVertex:
         """A new client with some options changed, sharing this one's connection pool and credentials."""
         kwargs = merge_copy_options(
-            self, timeout=timeout, http_client=http_client, max_retries=max_retries,
-            default_headers=default_headers, set_default_headers=set_default_headers, default_query=default_query,
-            set_default_query=set_default_query, usage_recorder=usage_recorder, usage_context=usage_context,
+            self,
+            timeout=timeout,
+            http_client=http_client,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            set_default_headers=set_default_headers,
+            default_query=default_query,
+            set_default_query=set_default_query,
+            usage_recorder=usage_recorder,
+            usage_context=usage_context,
         )
-        kwargs.update(self._copy_auth_kwargs(region=region, project_id=project_id, access_token=access_token,
-                                             credentials=credentials, base_url=base_url))
+        kwargs.update(
+            self._copy_auth_kwargs(
+                region=region,
+                project_id=project_id,
+                access_token=access_token,
+                credentials=credentials,
+                base_url=base_url,
+            )
+        )
         return type(self)(**kwargs, **(_extra_kwargs or {}))
 
     with_options = copy

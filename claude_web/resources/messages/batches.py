@@ -27,10 +27,18 @@ Headers = Mapping[str, "str | Omit"]
 BASE = "/v1/messages/batches"
 
 
-def _opts(method: str, url: str, *, body: Any = None, query: Mapping[str, object] | None = None,
-          operation: str | None = None, **extra: Any) -> FinalRequestOptions:
-    return FinalRequestOptions(method=method, url=url, json_data=body, usage_operation=operation,
-                               **make_request_options(query=query, **extra))
+def _opts(
+    method: str,
+    url: str,
+    *,
+    body: Any = None,
+    query: Mapping[str, object] | None = None,
+    operation: str | None = None,
+    **extra: Any,
+) -> FinalRequestOptions:
+    return FinalRequestOptions(
+        method=method, url=url, json_data=body, usage_operation=operation, **make_request_options(query=query, **extra)
+    )
 
 
 def _check_id(batch_id: str) -> str:
@@ -90,126 +98,265 @@ class AsyncJSONLDecoder(_JSONLCore[_T]):
 
 
 class Batches(SyncAPIResource):
-    def create(self, *, requests: Iterable[Any], user_profile_id: Any = NOT_GIVEN,
-               extra_headers: Headers | None = None, extra_query: Mapping[str, object] | None = None,
-               extra_body: Mapping[str, object] | None = None,
-               timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> MessageBatch:
+    def create(
+        self,
+        *,
+        requests: Iterable[Any],
+        user_profile_id: Any = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> MessageBatch:
         """Submit a batch of Messages requests for asynchronous processing."""
         body: dict[str, Any] = {"requests": list(requests)}
         if not isinstance(user_profile_id, NotGiven):
             body["user_profile_id"] = user_profile_id
-        options = _opts("post", BASE, body=body, operation="batches.create", extra_headers=extra_headers,
-                        extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+        options = _opts(
+            "post",
+            BASE,
+            body=body,
+            operation="batches.create",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         result: MessageBatch = self._client.request(MessageBatch, options)
         return result
 
-    def retrieve(self, message_batch_id: str, *, extra_headers: Headers | None = None,
-                 extra_query: Mapping[str, object] | None = None, extra_body: Mapping[str, object] | None = None,
-                 timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> MessageBatch:
-        options = _opts("get", f"{BASE}/{_check_id(message_batch_id)}", extra_headers=extra_headers,
-                        extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+    def retrieve(
+        self,
+        message_batch_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> MessageBatch:
+        options = _opts(
+            "get",
+            f"{BASE}/{_check_id(message_batch_id)}",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         result: MessageBatch = self._client.request(MessageBatch, options)
         return result
 
-    def list(self, *, after_id: str | NotGiven = NOT_GIVEN, before_id: str | NotGiven = NOT_GIVEN,
-             limit: int | NotGiven = NOT_GIVEN, extra_headers: Headers | None = None,
-             extra_query: Mapping[str, object] | None = None, extra_body: Mapping[str, object] | None = None,
-             timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> SyncPage[MessageBatch]:
+    def list(
+        self,
+        *,
+        after_id: str | NotGiven = NOT_GIVEN,
+        before_id: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> SyncPage[MessageBatch]:
         """List batches, newest first; iterate the page to walk every page."""
-        options = _opts("get", BASE, query={"after_id": after_id, "before_id": before_id, "limit": limit},
-                        extra_headers=extra_headers, extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+        options = _opts(
+            "get",
+            BASE,
+            query={"after_id": after_id, "before_id": before_id, "limit": limit},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         result: SyncPage[MessageBatch] = self._client.request(SyncPage[MessageBatch], options)
         return result
 
-    def cancel(self, message_batch_id: str, *, extra_headers: Headers | None = None,
-               extra_query: Mapping[str, object] | None = None, extra_body: Mapping[str, object] | None = None,
-               timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> MessageBatch:
-        options = _opts("post", f"{BASE}/{_check_id(message_batch_id)}/cancel", extra_headers=extra_headers,
-                        extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+    def cancel(
+        self,
+        message_batch_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> MessageBatch:
+        options = _opts(
+            "post",
+            f"{BASE}/{_check_id(message_batch_id)}/cancel",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         result: MessageBatch = self._client.request(MessageBatch, options)
         return result
 
-    def delete(self, message_batch_id: str, *, extra_headers: Headers | None = None,
-               extra_query: Mapping[str, object] | None = None, extra_body: Mapping[str, object] | None = None,
-               timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> DeletedMessageBatch:
-        options = _opts("delete", f"{BASE}/{_check_id(message_batch_id)}", extra_headers=extra_headers,
-                        extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+    def delete(
+        self,
+        message_batch_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> DeletedMessageBatch:
+        options = _opts(
+            "delete",
+            f"{BASE}/{_check_id(message_batch_id)}",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         result: DeletedMessageBatch = self._client.request(DeletedMessageBatch, options)
         return result
 
-    def results(self, message_batch_id: str, *, extra_headers: Headers | None = None,
-                extra_query: Mapping[str, object] | None = None, extra_body: Mapping[str, object] | None = None,
-                timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> JSONLDecoder[MessageBatchIndividualResponse]:
+    def results(
+        self,
+        message_batch_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> JSONLDecoder[MessageBatchIndividualResponse]:
         """Stream the results of an ended batch, one ``MessageBatchIndividualResponse`` per line."""
         url = _results_url(self.retrieve(message_batch_id))
         headers = {"accept": "application/binary", **(extra_headers or {})}
-        options = _opts("get", url, extra_headers=headers, extra_query=extra_query, extra_body=extra_body,
-                        timeout=timeout)
-        response: httpx.Response = self._client.request(httpx.Response, options, stream=True,
-                                                        stream_cls=_raw_stream)
+        options = _opts(
+            "get", url, extra_headers=headers, extra_query=extra_query, extra_body=extra_body, timeout=timeout
+        )
+        response: httpx.Response = self._client.request(httpx.Response, options, stream=True, stream_cls=_raw_stream)
         return JSONLDecoder(response=response, line_type=MessageBatchIndividualResponse)
 
 
 class AsyncBatches(AsyncAPIResource):
-    async def create(self, *, requests: Iterable[Any], user_profile_id: Any = NOT_GIVEN,
-                     extra_headers: Headers | None = None, extra_query: Mapping[str, object] | None = None,
-                     extra_body: Mapping[str, object] | None = None,
-                     timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> MessageBatch:
+    async def create(
+        self,
+        *,
+        requests: Iterable[Any],
+        user_profile_id: Any = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> MessageBatch:
         """Submit a batch of Messages requests for asynchronous processing."""
         body: dict[str, Any] = {"requests": list(requests)}
         if not isinstance(user_profile_id, NotGiven):
             body["user_profile_id"] = user_profile_id
-        options = _opts("post", BASE, body=body, operation="batches.create", extra_headers=extra_headers,
-                        extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+        options = _opts(
+            "post",
+            BASE,
+            body=body,
+            operation="batches.create",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         result: MessageBatch = await self._client.request(MessageBatch, options)
         return result
 
-    async def retrieve(self, message_batch_id: str, *, extra_headers: Headers | None = None,
-                       extra_query: Mapping[str, object] | None = None,
-                       extra_body: Mapping[str, object] | None = None,
-                       timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> MessageBatch:
-        options = _opts("get", f"{BASE}/{_check_id(message_batch_id)}", extra_headers=extra_headers,
-                        extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+    async def retrieve(
+        self,
+        message_batch_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> MessageBatch:
+        options = _opts(
+            "get",
+            f"{BASE}/{_check_id(message_batch_id)}",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         result: MessageBatch = await self._client.request(MessageBatch, options)
         return result
 
-    def list(self, *, after_id: str | NotGiven = NOT_GIVEN, before_id: str | NotGiven = NOT_GIVEN,
-             limit: int | NotGiven = NOT_GIVEN, extra_headers: Headers | None = None,
-             extra_query: Mapping[str, object] | None = None, extra_body: Mapping[str, object] | None = None,
-             timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> AsyncPaginator[MessageBatch]:
+    def list(
+        self,
+        *,
+        after_id: str | NotGiven = NOT_GIVEN,
+        before_id: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncPaginator[MessageBatch]:
         """``await`` it for the first page, or ``async for`` every batch."""
-        options = _opts("get", BASE, query={"after_id": after_id, "before_id": before_id, "limit": limit},
-                        extra_headers=extra_headers, extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+        options = _opts(
+            "get",
+            BASE,
+            query={"after_id": after_id, "before_id": before_id, "limit": limit},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         return AsyncPaginator(self._client, options, AsyncPage[MessageBatch])
 
-    async def cancel(self, message_batch_id: str, *, extra_headers: Headers | None = None,
-                     extra_query: Mapping[str, object] | None = None, extra_body: Mapping[str, object] | None = None,
-                     timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> MessageBatch:
-        options = _opts("post", f"{BASE}/{_check_id(message_batch_id)}/cancel", extra_headers=extra_headers,
-                        extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+    async def cancel(
+        self,
+        message_batch_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> MessageBatch:
+        options = _opts(
+            "post",
+            f"{BASE}/{_check_id(message_batch_id)}/cancel",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         result: MessageBatch = await self._client.request(MessageBatch, options)
         return result
 
-    async def delete(self, message_batch_id: str, *, extra_headers: Headers | None = None,
-                     extra_query: Mapping[str, object] | None = None, extra_body: Mapping[str, object] | None = None,
-                     timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN) -> DeletedMessageBatch:
-        options = _opts("delete", f"{BASE}/{_check_id(message_batch_id)}", extra_headers=extra_headers,
-                        extra_query=extra_query, extra_body=extra_body, timeout=timeout)
+    async def delete(
+        self,
+        message_batch_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> DeletedMessageBatch:
+        options = _opts(
+            "delete",
+            f"{BASE}/{_check_id(message_batch_id)}",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
         result: DeletedMessageBatch = await self._client.request(DeletedMessageBatch, options)
         return result
 
-    async def results(self, message_batch_id: str, *, extra_headers: Headers | None = None,
-                      extra_query: Mapping[str, object] | None = None,
-                      extra_body: Mapping[str, object] | None = None,
-                      timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-                      ) -> AsyncJSONLDecoder[MessageBatchIndividualResponse]:
+    async def results(
+        self,
+        message_batch_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncJSONLDecoder[MessageBatchIndividualResponse]:
         """Stream the results of an ended batch: ``async for entry in await client.messages.batches.results(id)``."""
         url = _results_url(await self.retrieve(message_batch_id))
         headers = {"accept": "application/binary", **(extra_headers or {})}
-        options = _opts("get", url, extra_headers=headers, extra_query=extra_query, extra_body=extra_body,
-                        timeout=timeout)
-        response: httpx.Response = await self._client.request(httpx.Response, options, stream=True,
-                                                              stream_cls=_raw_stream)
+        options = _opts(
+            "get", url, extra_headers=headers, extra_query=extra_query, extra_body=extra_body, timeout=timeout
+        )
+        response: httpx.Response = await self._client.request(
+            httpx.Response, options, stream=True, stream_cls=_raw_stream
+        )
         return AsyncJSONLDecoder(response=response, line_type=MessageBatchIndividualResponse)
 
 

@@ -1,7 +1,7 @@
 """``manage.py claude_ping``: one tiny call per client alias; prints latency or the error, fails if any failed.
 
-    manage.py claude_ping                       # every alias in CLAUDE_WEB["CLIENTS"]
-    manage.py claude_ping --alias default --model claude-haiku-4-5
+manage.py claude_ping                       # every alias in CLAUDE_WEB["CLIENTS"]
+manage.py claude_ping --alias default --model claude-haiku-4-5
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.ERROR(f"{alias}: FAILED after {elapsed:.0f} ms: {detail}"))
                 continue
             elapsed = (time.perf_counter() - started) * 1000
-            self.stdout.write(self.style.SUCCESS(
-                f"{alias}: ok in {elapsed:.0f} ms ({message.model}, request id {message._request_id or '-'})"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{alias}: ok in {elapsed:.0f} ms ({message.model}, request id {message._request_id or '-'})"
+                )
+            )
         if failures:
             raise CommandError(f"{failures} of {len(aliases)} client(s) failed")

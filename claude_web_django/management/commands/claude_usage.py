@@ -1,8 +1,8 @@
 """``manage.py claude_usage``: usage totals grouped by day, model and/or user.
 
-    manage.py claude_usage --since 7d                     # by day and model, as a table
-    manage.py claude_usage --since 2025-01-01 --by model,user --format csv
-    manage.py claude_usage --by day --format json
+manage.py claude_usage --since 7d                     # by day and model, as a table
+manage.py claude_usage --since 2025-01-01 --by model,user --format csv
+manage.py claude_usage --by day --format json
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--since", help="start: a date, a datetime, or a span back from now like 7d or 12h")
         parser.add_argument("--until", help="end (exclusive): a date or a datetime")
-        parser.add_argument("--by", default="day,model",
-                            help=f"comma-separated grouping from {', '.join(_GROUPS)} (default: day,model)")
+        parser.add_argument(
+            "--by", default="day,model", help=f"comma-separated grouping from {', '.join(_GROUPS)} (default: day,model)"
+        )
         parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
         parser.add_argument("--database", help="database alias (default: CLAUDE_WEB['USAGE']['DATABASE'])")
 
@@ -76,8 +77,12 @@ class Command(BaseCommand):
         fields = [_GROUPS[g] for g in groups]
         aggregated = (
             queryset.values(*fields)
-            .annotate(requests=Count("id"), cost_sum=Sum("cost"), unpriced=Count("id", filter=Q(cost__isnull=True)),
-                      **{f"{f}_sum": Sum(f) for f in _TOKENS})
+            .annotate(
+                requests=Count("id"),
+                cost_sum=Sum("cost"),
+                unpriced=Count("id", filter=Q(cost__isnull=True)),
+                **{f"{f}_sum": Sum(f) for f in _TOKENS},
+            )
             .order_by(*fields)
         )
         rows: list[dict[str, Any]] = []
@@ -102,8 +107,10 @@ class Command(BaseCommand):
         widths = [max(len(str(x)) for x in column) for column in zip(header, *cells, footer, strict=True)]
 
         def line(values: list[str]) -> str:
-            return "  ".join(v.ljust(w) if i < len(groups) else v.rjust(w)
-                             for i, (v, w) in enumerate(zip(values, widths, strict=True))).rstrip()
+            return "  ".join(
+                v.ljust(w) if i < len(groups) else v.rjust(w)
+                for i, (v, w) in enumerate(zip(values, widths, strict=True))
+            ).rstrip()
 
         self.stdout.write(line(header))
         self.stdout.write(line(["-" * w for w in widths]))

@@ -85,7 +85,8 @@ DATABASES: dict[str, dict[str, object]] = {
         "NAME": str(_TMP / f"claude_web_django_{os.getpid()}.sqlite3"),
         "TEST": {"NAME": str(_TMP / f"claude_web_django_test_{os.getpid()}.sqlite3")},
     },
-    "postgres": _postgres_config() or {
+    "postgres": _postgres_config()
+    or {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(_TMP / f"claude_web_django_pg_{os.getpid()}.sqlite3"),
         "TEST": {"NAME": str(_TMP / f"claude_web_django_pg_test_{os.getpid()}.sqlite3")},
@@ -101,8 +102,11 @@ STATIC_URL = "/static/"
 # replaced per test by the `claude_web_settings` fixture with the URL of a running FakeClaude
 CLAUDE_WEB = {
     "CLIENTS": {"default": {"BACKEND": "fake", "OPTIONS": {"base_url": "http://127.0.0.1:9", "max_retries": 0}}},
-    "CHAT": {"MODELS": ["claude-haiku-4-5", "claude-sonnet-4-5"], "DEFAULT_MODEL": "claude-haiku-4-5",
-             "MAX_TOKENS": 1024},
+    "CHAT": {
+        "MODELS": ["claude-haiku-4-5", "claude-sonnet-4-5"],
+        "DEFAULT_MODEL": "claude-haiku-4-5",
+        "MAX_TOKENS": 1024,
+    },
 }
 
 LOGGING = {

@@ -8,7 +8,6 @@ import claude_web_django.fields
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,50 +16,96 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=100)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=100)),
             ],
         ),
         migrations.CreateModel(
-            name='Turn',
+            name="Turn",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('usage', claude_web_django.fields.UsageField(blank=True, null=True)),
-                ('output_tokens', claude_web_django.fields.TokenCountField()),
-                ('cost', claude_web_django.fields.CostField(blank=True, null=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='turns', to='cw_conversations.conversation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("usage", claude_web_django.fields.UsageField(blank=True, null=True)),
+                ("output_tokens", claude_web_django.fields.TokenCountField()),
+                ("cost", claude_web_django.fields.CostField(blank=True, null=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="turns",
+                        to="cw_conversations.conversation",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TurnUsage',
+            name="TurnUsage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='created at')),
-                ('record_id', models.CharField(editable=False, max_length=32, unique=True, verbose_name='record id')),
-                ('operation', models.CharField(max_length=64, verbose_name='operation')),
-                ('model', models.CharField(blank=True, db_index=True, max_length=128, verbose_name='model')),
-                ('backend', models.CharField(blank=True, max_length=32, verbose_name='backend')),
-                ('alias', models.CharField(blank=True, max_length=64, verbose_name='client alias')),
-                ('status', models.CharField(choices=[('ok', 'ok'), ('error', 'error'), ('aborted', 'aborted')], db_index=True, max_length=16, verbose_name='status')),
-                ('input_tokens', claude_web_django.fields.TokenCountField(verbose_name='input tokens')),
-                ('output_tokens', claude_web_django.fields.TokenCountField(verbose_name='output tokens')),
-                ('cache_creation_input_tokens', claude_web_django.fields.TokenCountField(verbose_name='cache write tokens')),
-                ('cache_read_input_tokens', claude_web_django.fields.TokenCountField(verbose_name='cache read tokens')),
-                ('cost', claude_web_django.fields.CostField(blank=True, help_text='Empty when the model has no price.', null=True, verbose_name='cost (USD)')),
-                ('latency_ms', models.FloatField(default=0.0, verbose_name='latency (ms)')),
-                ('time_to_first_token_ms', models.FloatField(blank=True, null=True, verbose_name='time to first token (ms)')),
-                ('error_type', models.CharField(blank=True, max_length=64, verbose_name='error type')),
-                ('request_id', models.CharField(blank=True, max_length=128, verbose_name='upstream request id')),
-                ('web_request_id', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='web request id')),
-                ('context', models.JSONField(blank=True, default=dict, verbose_name='context')),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='usage', to='cw_conversations.conversation')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='%(app_label)s_%(class)s_set', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="created at")),
+                ("record_id", models.CharField(editable=False, max_length=32, unique=True, verbose_name="record id")),
+                ("operation", models.CharField(max_length=64, verbose_name="operation")),
+                ("model", models.CharField(blank=True, db_index=True, max_length=128, verbose_name="model")),
+                ("backend", models.CharField(blank=True, max_length=32, verbose_name="backend")),
+                ("alias", models.CharField(blank=True, max_length=64, verbose_name="client alias")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("ok", "ok"), ("error", "error"), ("aborted", "aborted")],
+                        db_index=True,
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("input_tokens", claude_web_django.fields.TokenCountField(verbose_name="input tokens")),
+                ("output_tokens", claude_web_django.fields.TokenCountField(verbose_name="output tokens")),
+                (
+                    "cache_creation_input_tokens",
+                    claude_web_django.fields.TokenCountField(verbose_name="cache write tokens"),
+                ),
+                ("cache_read_input_tokens", claude_web_django.fields.TokenCountField(verbose_name="cache read tokens")),
+                (
+                    "cost",
+                    claude_web_django.fields.CostField(
+                        blank=True, help_text="Empty when the model has no price.", null=True, verbose_name="cost (USD)"
+                    ),
+                ),
+                ("latency_ms", models.FloatField(default=0.0, verbose_name="latency (ms)")),
+                (
+                    "time_to_first_token_ms",
+                    models.FloatField(blank=True, null=True, verbose_name="time to first token (ms)"),
+                ),
+                ("error_type", models.CharField(blank=True, max_length=64, verbose_name="error type")),
+                ("request_id", models.CharField(blank=True, max_length=128, verbose_name="upstream request id")),
+                (
+                    "web_request_id",
+                    models.CharField(blank=True, db_index=True, max_length=64, verbose_name="web request id"),
+                ),
+                ("context", models.JSONField(blank=True, default=dict, verbose_name="context")),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="usage",
+                        to="cw_conversations.conversation",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="%(app_label)s_%(class)s_set",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at',),
-                'abstract': False,
+                "ordering": ("-created_at",),
+                "abstract": False,
             },
         ),
     ]
