@@ -51,7 +51,7 @@ from ._results import (
 )
 from ._types import NotGiven, Omit
 from ._version import __version__
-from .usage import ModelPrice, UsageRecorder, UsageTracker
+from .usage import DEFAULT_PRICING, ModelPrice, UsageRecorder, UsageTracker
 
 if TYPE_CHECKING:
     from ._response import APIResponse, AsyncAPIResponse, AsyncStreamedAPIResponse, StreamedAPIResponse
@@ -120,6 +120,11 @@ class BaseClient:
     @property
     def usage_context(self) -> dict[str, Any]:
         return dict(self._usage_context)
+
+    @property
+    def pricing(self) -> Mapping[str, ModelPrice]:
+        """The price table this client's usage records are priced with: ``pricing=``, else the default table."""
+        return DEFAULT_PRICING if self._pricing is None else self._pricing
 
     @property
     def auth_headers(self) -> dict[str, str]:

@@ -22,8 +22,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
+from .pricing import DEFAULT_PRICING, CostBreakdown, ModelPrice, UsageCounts, compute_cost_breakdown, price_for
+
 __all__ = [
     "DEFAULT_PRICING",
+    "CostBreakdown",
     "ModelPrice",
     "UsageRecord",
     "UsageRecorder",
@@ -33,56 +36,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("claude_web.usage")
-
 Status = Literal["ok", "error", "aborted"]
 UsageRecorder = Callable[["UsageRecord"], None]
-
-_MTOK = Decimal(1_000_000)
-
-
-@dataclass(frozen=True)
-class ModelPrice:
-    """USD per million tokens; cache writes (5-minute) and cache reads priced separately."""
-
-    input: Decimal
-    output: Decimal
-    cache_write: Decimal
-    cache_read: Decimal
-
-    @classmethod
-    def of(
-        cls, input: str | float, output: str | float, cache_write: str | float, cache_read: str | float
-    ) -> ModelPrice:
-        return cls(Decimal(str(input)), Decimal(str(output)), Decimal(str(cache_write)), Decimal(str(cache_read)))
-
-
-# Public list prices (USD / MTok). Keys are model-id prefixes; the longest matching prefix wins.
-DEFAULT_PRICING: dict[str, ModelPrice] = {
-    "claude-opus-4-5": ModelPrice.of(5, 25, 6.25, 0.50),
-    "claude-opus-4-1": ModelPrice.of(15, 75, 18.75, 1.50),
-    "claude-opus-4": ModelPrice.of(15, 75, 18.75, 1.50),
-    "claude-sonnet-4-5": ModelPrice.of(3, 15, 3.75, 0.30),
-    "claude-sonnet-4": ModelPrice.of(3, 15, 3.75, 0.30),
-    "claude-3-7-sonnet": ModelPrice.of(3, 15, 3.75, 0.30),
-    "claude-haiku-4-5": ModelPrice.of(1, 5, 1.25, 0.10),
-    "claude-3-5-haiku": ModelPrice.of(0.80, 4, 1, 0.08),
-    "claude-3-haiku": ModelPrice.of(0.25, 1.25, 0.30, 0.03),
-}
-
-
-def price_for(model: str | None, pricing: Mapping[str, ModelPrice] | None = None) -> ModelPrice | None:
-    """The price of ``model`` by longest matching prefix, or ``None`` when the table does not know it."""
-    if not model:
-        return None
-    table = DEFAULT_PRICING if pricing is None else pricing
-    exact = table.get(model)
-    if exact is not None:
-        return exact
-    best: str | None = None
-    for prefix in table:
-        if model.startswith(prefix) and (best is None or len(prefix) > len(best)):
-            best = prefix
-    return table[best] if best is not None else None
 
 
 def compute_cost(
@@ -92,24 +47,46 @@ def compute_cost(
     output_tokens: int = 0,
     cache_creation_input_tokens: int = 0,
     cache_read_input_tokens: int = 0,
+    cache_creation_1h_input_tokens: int = 0,
+    web_search_requests: int = 0,
+    web_fetch_requests: int = 0,
     pricing: Mapping[str, ModelPrice] | None = None,
+    batch: bool = False,
 ) -> Decimal | None:
-    """Cost in USD as a ``Decimal``; ``None`` for a model the pricing table does not know (never a guess)."""
-    price = price_for(model, pricing)
-    if price is None:
-        return None
-    total = (
-        price.input * input_tokens
-        + price.output * output_tokens
-        + price.cache_write * cache_creation_input_tokens
-        + price.cache_read * cache_read_input_tokens
-    ) / _MTOK
-    return total.quantize(Decimal("0.00000001"))
+    """Cost in USD as a ``Decimal``; ``None`` for a model the pricing table does not know (never a guess).
+
+    ``cache_creation_input_tokens`` is every cache write; ``cache_creation_1h_input_tokens`` the 1-hour share of
+    it. The total of :func:`claude_web.pricing.compute_cost_breakdown`, which gives the parts.
+
+    >>> compute_cost("claude-haiku-4-5", input_tokens=1_000_000, output_tokens=100_000)
+    Decimal('1.50000000')
+    """
+    counts = UsageCounts(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cache_creation_input_tokens=cache_creation_input_tokens,
+        cache_creation_1h_input_tokens=cache_creation_1h_input_tokens,
+        cache_read_input_tokens=cache_read_input_tokens,
+        web_search_requests=web_search_requests,
+        web_fetch_requests=web_fetch_requests,
+    )
+    breakdown = compute_cost_breakdown(model, counts, pricing=pricing, batch=batch)
+    return None if breakdown is None else breakdown.total
+
+
+_COST_PARTS = ("cost_input", "cost_output", "cost_cache_write", "cost_cache_read", "cost_tools")
+_TOKEN_COUNTS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
 
 @dataclass
 class UsageRecord:
-    """What one upstream call cost and how it went."""
+    """What one upstream call cost and how it went.
+
+    ``cache_creation_input_tokens`` counts every cache write and ``cache_creation_1h_input_tokens`` the 1-hour
+    share of it. ``cost`` is the total and ``cost_input`` ... ``cost_tools`` its parts (see
+    :class:`claude_web.pricing.CostBreakdown`); all are ``None`` when the model has no price. ``estimated`` marks
+    counts that were not reported by the API (e.g. a stream cut short).
+    """
 
     operation: str
     model: str | None
@@ -118,10 +95,19 @@ class UsageRecord:
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    cache_creation_1h_input_tokens: int = 0
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
     cost: Decimal | None = None
+    cost_input: Decimal | None = None
+    cost_output: Decimal | None = None
+    cost_cache_write: Decimal | None = None
+    cost_cache_read: Decimal | None = None
+    cost_tools: Decimal | None = None
     latency_ms: float = 0.0
     time_to_first_token_ms: float | None = None
     error_type: str | None = None
+    estimated: bool = False
     request_id: str | None = None
     backend: str = "anthropic"
     context: dict[str, Any] = field(default_factory=dict)
@@ -132,17 +118,56 @@ class UsageRecord:
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
 
+    @property
+    def cost_breakdown(self) -> CostBreakdown | None:
+        """The cost parts as one :class:`~claude_web.pricing.CostBreakdown` (``None`` when unpriced)."""
+        i, o, w, r, t = (getattr(self, name) for name in _COST_PARTS)
+        if self.cost is None or None in (i, o, w, r, t):
+            return None
+        return CostBreakdown(input=i, output=o, cache_write=w, cache_read=r, tools=t, total=self.cost)
+
+    def update_usage(self, usage: Any) -> None:
+        """Take the counts of a ``Usage`` / ``MessageDeltaUsage`` model or dict; counts it lacks are left as
+        they are (a ``message_delta`` usage carries only some of them)."""
+        for name in _TOKEN_COUNTS:
+            value = _get(usage, name)
+            if isinstance(value, int):
+                setattr(self, name, value)
+        split = _get(usage, "cache_creation")
+        if split is not None:
+            one_hour = _get(split, "ephemeral_1h_input_tokens")
+            if isinstance(one_hour, int):
+                self.cache_creation_1h_input_tokens = one_hour
+        tools = _get(usage, "server_tool_use")
+        if tools is not None:
+            for name in ("web_search_requests", "web_fetch_requests"):
+                value = _get(tools, name)
+                if isinstance(value, int):
+                    setattr(self, name, value)
+
+    def apply_pricing(
+        self, pricing: Mapping[str, ModelPrice] | None = None, *, batch: bool = False
+    ) -> CostBreakdown | None:
+        """Price the counts (``pricing`` default: the default table; ``batch=True``: batch rates) and set ``cost``
+        and its parts; all ``None`` when the model has no price."""
+        breakdown = compute_cost_breakdown(self.model, UsageCounts.of(self), pricing=pricing, batch=batch)
+        self.cost = None if breakdown is None else breakdown.total
+        for name in _COST_PARTS:
+            setattr(self, name, None if breakdown is None else getattr(breakdown, name.removeprefix("cost_")))
+        return breakdown
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly dict (cost as a string, time as ISO 8601)."""
+        """JSON-friendly dict (costs as strings, time as ISO 8601)."""
         data = asdict(self)
-        data["cost"] = None if self.cost is None else str(self.cost)
+        for name in ("cost", *_COST_PARTS):
+            value = getattr(self, name)
+            data[name] = None if value is None else str(value)
         data["created_at"] = self.created_at.isoformat()
         return data
 
 
-def _usage_int(usage: Any, name: str) -> int:
-    value = getattr(usage, name, None) if not isinstance(usage, Mapping) else usage.get(name)
-    return int(value) if isinstance(value, int) else 0
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
 
 
 class UsageTracker:
@@ -176,13 +201,9 @@ class UsageTracker:
 
     def set_usage(self, usage: Any, *, model: str | None = None) -> None:
         """Take token counts from a ``Usage`` model or dict (missing counts are left as they are)."""
-        rec = self.record
         if model:
-            rec.model = model
-        for name in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
-            value = getattr(usage, name, None) if not isinstance(usage, Mapping) else usage.get(name)
-            if isinstance(value, int):
-                setattr(rec, name, value)
+            self.record.model = model
+        self.record.update_usage(usage)
 
     def finish(
         self,
@@ -203,14 +224,7 @@ class UsageTracker:
         if error is not None and error_type is None:
             error_type = getattr(error, "type", None) or type(error).__name__
         rec.error_type = error_type
-        rec.cost = compute_cost(
-            rec.model,
-            input_tokens=rec.input_tokens,
-            output_tokens=rec.output_tokens,
-            cache_creation_input_tokens=rec.cache_creation_input_tokens,
-            cache_read_input_tokens=rec.cache_read_input_tokens,
-            pricing=self._pricing,
-        )
+        rec.apply_pricing(self._pricing)
         try:
             self._recorder(rec)
         except Exception:  # a recorder must never break the caller's request

@@ -6,7 +6,7 @@ Events (name, JSON payload):
 - ``text``     ``{"text"}``                       one per text delta, as it arrives
 - ``thinking`` ``{"thinking"}``
 - ``tool_use`` ``{"id", "name", "input"}``       when a tool block is complete
-- ``done``     ``{"stop_reason", "usage"}``
+- ``done``     ``{"stop_reason", "usage", "cost"}``  ``cost``: USD as a string, ``null`` for an unpriced model
 - ``error``    ``{"type", "message"}``            a safe message: no key, no trace, no upstream body
 
 The generators close the upstream stream in ``finally``: when the browser goes away the web server closes
@@ -16,13 +16,14 @@ our generator, the HTTP connection upstream is released at once and the usage re
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from ._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError
 from .lib.streaming import AsyncMessageStream, MessageStream
+from .pricing import ModelPrice, compute_cost_breakdown
 
-__all__ = ["BrowserEvent", "abrowser_events", "browser_events", "safe_error", "surface_pings"]
+__all__ = ["BrowserEvent", "abrowser_events", "browser_events", "done_payload", "safe_error", "surface_pings"]
 
 log = logging.getLogger("claude_web.web_stream")
 
@@ -58,7 +59,27 @@ def safe_error(exc: BaseException) -> dict[str, str]:
     return {"type": kind, "message": _SAFE_MESSAGES.get(kind, _SAFE_MESSAGES["api_error"])}
 
 
-def _translate(event: Any) -> BrowserEvent | None:
+def done_payload(message: Any, pricing: Mapping[str, ModelPrice] | None = None) -> dict[str, Any]:
+    """The ``done`` event of a finished ``message``: stop reason, usage, and the cost priced with ``pricing``
+    (pass the client's table, ``client.pricing``; ``None`` is the default table) as a string, or ``None`` when
+    the model has no price.
+
+    >>> from claude_web.types import Message
+    >>> message = Message.model_validate({"id": "m", "type": "message", "role": "assistant", "content": [],
+    ...     "model": "claude-haiku-4-5", "stop_reason": "end_turn", "stop_sequence": None,
+    ...     "usage": {"input_tokens": 100, "output_tokens": 10}})
+    >>> done_payload(message)["cost"]
+    '0.00015000'
+    """
+    breakdown = compute_cost_breakdown(message.model, message.usage, pricing=pricing)
+    return {
+        "stop_reason": message.stop_reason,
+        "usage": message.usage.to_dict(mode="json"),
+        "cost": None if breakdown is None else str(breakdown.total),
+    }
+
+
+def _translate(event: Any, pricing: Mapping[str, ModelPrice] | None = None) -> BrowserEvent | None:
     kind = event.type
     if kind == "text":
         return ("text", {"text": event.text})
@@ -72,8 +93,7 @@ def _translate(event: Any) -> BrowserEvent | None:
             return ("tool_use", {"id": block.id, "name": block.name, "input": block.input})
         return None
     if kind == "message_stop":
-        message = event.message
-        return ("done", {"stop_reason": message.stop_reason, "usage": message.usage.to_dict(mode="json")})
+        return ("done", done_payload(event.message, pricing))
     return None
 
 

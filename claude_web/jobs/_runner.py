@@ -16,7 +16,7 @@ from .._exceptions import (
     APIError,
 )
 from ..relay import TERMINAL_STATES, Relay
-from ..usage import UsageRecord, UsageRecorder, compute_cost
+from ..usage import ModelPrice, UsageRecord, UsageRecorder
 from ..web_stream import _translate, safe_error
 from ._config import ClientRegistry, RetryPolicy, is_retryable, retry_delay
 from ._model import JobRequestError, RetryJob, batch_completed, job_finished, validate_params
@@ -70,8 +70,10 @@ class JobRunner:
         client_max_retries: int = 0,
         create_timeout: float = 3600.0,
         batch_poll_interval: float = 30.0,
+        pricing: Mapping[str, ModelPrice] | None = None,
     ) -> None:
         self.relay = relay
+        self.pricing = pricing  # batch results are priced with it; None: the price table of the job's client
         self.clients = clients
         self.recorder = recorder
         self.policy = policy or RetryPolicy()
@@ -333,7 +335,9 @@ class JobRunner:
 
     def _record_batch_usage(self, job_id: str, job: Mapping[str, str], results: list[dict[str, Any]]) -> None:
         base = {"job_id": job_id, "job_kind": "batch", "alias": job.get("alias"), "user": job.get("owner") or None}
-        deliver = self.clients.get(job.get("alias") or "default")._usage_recorder
+        client = self.clients.get(job.get("alias") or "default")
+        deliver = client._usage_recorder
+        pricing = client.pricing if self.pricing is None else self.pricing
         for entry in results:
             result = entry.get("result") or {}
             if result.get("type") != "succeeded":
@@ -345,18 +349,8 @@ class JobRunner:
                 model=message.get("model"),
                 context={**base, "custom_id": entry.get("custom_id")},
             )
-            for name in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
-                value = usage.get(name)
-                if isinstance(value, int):
-                    setattr(record, name, value)
-            cost = compute_cost(
-                record.model,
-                input_tokens=record.input_tokens,
-                output_tokens=record.output_tokens,
-                cache_creation_input_tokens=record.cache_creation_input_tokens,
-                cache_read_input_tokens=record.cache_read_input_tokens,
-            )
-            record.cost = None if cost is None else cost / 2  # batches are billed at half price
+            record.update_usage(usage)
+            record.apply_pricing(pricing, batch=True)  # batch rates, with the configured table
             self.emit_usage(job_id, f"result:{entry.get('custom_id')}", record, deliver, summarize=False)
 
 

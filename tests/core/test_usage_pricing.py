@@ -7,20 +7,21 @@ from claude_web.usage import DEFAULT_PRICING, ModelPrice, UsageTracker, compute_
 
 def test_longest_prefix_wins() -> None:
     assert price_for("claude-opus-4-5-20251101") == DEFAULT_PRICING["claude-opus-4-5"]
-    assert price_for("claude-opus-4-20250514") == DEFAULT_PRICING["claude-opus-4"]
+    assert price_for("claude-opus-4-20250514") == DEFAULT_PRICING["claude-opus-4-20250514"]
+    assert price_for("claude-opus-4-7") is None  # a newer model is not priced at an older model's rates
     assert price_for("gpt-4") is None
     assert price_for(None) is None
 
 
 def test_cost_prices_cache_reads_and_writes_separately() -> None:
     cost = compute_cost(
-        "claude-sonnet-4-5",
+        "claude-haiku-4-5",  # no long-context tier: 4M prompt tokens are still standard rates
         input_tokens=1_000_000,
         output_tokens=1_000_000,
         cache_creation_input_tokens=1_000_000,
         cache_read_input_tokens=1_000_000,
     )
-    assert cost == Decimal("3") + Decimal("15") + Decimal("3.75") + Decimal("0.30")
+    assert cost == Decimal("1") + Decimal("5") + Decimal("1.25") + Decimal("0.10")
     assert compute_cost("unknown-model", input_tokens=10) is None
 
 
