@@ -23,7 +23,9 @@ Keys (all optional):
 - ``USAGE``: ``ENABLED`` (store ``TokenUsage`` rows, default True), ``DATABASE`` (alias, default "default"; a
   second alias on the same database keeps rows out of the request's transaction), ``STORE_CONTEXT`` (True).
 - ``PRICING``: ``MODELS`` (model-id prefix -> ``input``/``output``/``cache_write``/``cache_read`` USD per
-  million tokens), ``INCLUDE_DEFAULTS`` (merge over :data:`claude_web.usage.DEFAULT_PRICING`, default True).
+  million tokens, optional ``cache_write_1h``, ``long_context``, ``batch_discount``, ``web_search_per_1k``,
+  ``web_fetch_per_1k``, ``as_of``, ``source``; see :mod:`claude_web.pricing`), ``INCLUDE_DEFAULTS`` (merge over
+  :data:`claude_web.pricing.DEFAULT_PRICING`, default True).
 - ``QUOTAS``: ``REQUESTS_PER_MINUTE``, ``TOKENS_PER_DAY``, ``TOKENS_PER_MONTH``, ``COST_PER_MONTH`` (USD),
   ``CACHE`` (alias, default "default"), ``KEY_PREFIX``.
 - ``CHAT``: ``CLIENT`` (alias), ``MODELS`` (allow-list), ``DEFAULT_MODEL``, ``MAX_TOKENS`` (cap, 1024),
@@ -51,8 +53,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from claude_web.chat import ChatPolicy
+from claude_web.pricing import DEFAULT_PRICING, ModelPrice, PriceTable, PricingError
 from claude_web.quotas import QuotaLimits
-from claude_web.usage import DEFAULT_PRICING, ModelPrice
 
 __all__ = [
     "BACKENDS",
@@ -82,8 +84,6 @@ _SECTIONS = (
 )  # JOBS is read by claude_web_django.jobs
 _CLIENT_KEYS = ("BACKEND", "OPTIONS")
 _USAGE_KEYS = ("ENABLED", "DATABASE", "STORE_CONTEXT")
-_PRICING_KEYS = ("MODELS", "INCLUDE_DEFAULTS")
-_PRICE_KEYS = ("input", "output", "cache_write", "cache_read")
 _QUOTA_KEYS = ("REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH", "COST_PER_MONTH", "CACHE", "KEY_PREFIX")
 _CHAT_KEYS = (
     "CLIENT",
@@ -120,7 +120,7 @@ class UsageSettings:
 
 @dataclass(frozen=True)
 class PricingSettings:
-    table: Mapping[str, ModelPrice] = field(default_factory=lambda: dict(DEFAULT_PRICING))
+    table: Mapping[str, ModelPrice] = field(default_factory=lambda: DEFAULT_PRICING)
 
 
 @dataclass(frozen=True)
@@ -319,27 +319,10 @@ def _decimal(value: Any, where: str) -> Decimal:
 
 
 def _parse_pricing(raw: Any) -> PricingSettings:
-    example = "{'MODELS': {'claude-x': {'input': '3', 'output': '15', 'cache_write': '3.75', 'cache_read': '0.3'}}}"
-    data = _mapping(raw, "CLAUDE_WEB['PRICING']", example)
-    _check_keys(data, _PRICING_KEYS, "CLAUDE_WEB['PRICING']")
-    include = _bool(data.get("INCLUDE_DEFAULTS", True), "CLAUDE_WEB['PRICING']['INCLUDE_DEFAULTS']")
-    table: dict[str, ModelPrice] = dict(DEFAULT_PRICING) if include else {}
-    models = _mapping(data.get("MODELS", {}), "CLAUDE_WEB['PRICING']['MODELS']", example)
-    for model, price in models.items():
-        where = f"CLAUDE_WEB['PRICING']['MODELS'][{model!r}]"
-        if isinstance(price, ModelPrice):
-            table[str(model)] = price
-            continue
-        price = _mapping(price, where, "{'input': '3', 'output': '15', 'cache_write': '3.75', 'cache_read': '0.3'}")
-        _check_keys(price, _PRICE_KEYS, where)
-        missing = [k for k in _PRICE_KEYS if k not in price]
-        if missing:
-            raise _fail(
-                where,
-                f"lacks {', '.join(repr(k) for k in missing)} (USD per million tokens)",
-                "{'input': '3', 'output': '15', 'cache_write': '3.75', 'cache_read': '0.3'}",
-            )
-        table[str(model)] = ModelPrice(*(_decimal(price[k], f"{where}[{k!r}]") for k in _PRICE_KEYS))
+    try:
+        table = PriceTable.from_settings(raw, name="CLAUDE_WEB['PRICING']")
+    except PricingError as exc:
+        raise _fail(exc.key, exc.problem, exc.example) from None
     return PricingSettings(table=table)
 
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from claude_web.types import Usage
+from claude_web.types import CacheCreation, ServerToolUsage, Usage
 from claude_web.usage import UsageRecord
 
 from .fields import CostField, TokenCountField
@@ -32,7 +32,11 @@ class UsageStatus(models.TextChoices):
 
 
 class AbstractTokenUsage(models.Model):
-    """What one upstream call cost and how it went (the columns of :class:`claude_web.usage.UsageRecord`)."""
+    """What one upstream call cost and how it went (the columns of :class:`claude_web.usage.UsageRecord`).
+
+    ``cost`` is the sum of ``cost_input``, ``cost_output``, ``cost_cache_write``, ``cost_cache_read`` and
+    ``cost_tools`` (each rounded to 1e-8 USD); all are empty when the model has no price.
+    """
 
     created_at = models.DateTimeField(_("created at"), db_index=True)
     record_id = models.CharField(_("record id"), max_length=32, unique=True, editable=False)
@@ -53,7 +57,22 @@ class AbstractTokenUsage(models.Model):
     output_tokens = TokenCountField(_("output tokens"))
     cache_creation_input_tokens = TokenCountField(_("cache write tokens"))
     cache_read_input_tokens = TokenCountField(_("cache read tokens"))
+    cache_creation_1h_input_tokens = TokenCountField(
+        _("1-hour cache write tokens"), help_text=_("The share of the cache write tokens written for 1 hour.")
+    )
+    web_search_requests = models.PositiveIntegerField(_("web searches"), default=0)
+    web_fetch_requests = models.PositiveIntegerField(_("web fetches"), default=0)
     cost = CostField(_("cost (USD)"), null=True, blank=True, help_text=_("Empty when the model has no price."))
+    cost_input = CostField(_("input cost (USD)"), null=True, blank=True)
+    cost_output = CostField(_("output cost (USD)"), null=True, blank=True)
+    cost_cache_write = CostField(
+        _("cache write cost (USD)"), null=True, blank=True, help_text=_("5-minute and 1-hour writes.")
+    )
+    cost_cache_read = CostField(_("cache read cost (USD)"), null=True, blank=True)
+    cost_tools = CostField(_("server tool cost (USD)"), null=True, blank=True, help_text=_("Web search."))
+    estimated = models.BooleanField(
+        _("estimated"), default=False, help_text=_("The token counts were not all reported by the API.")
+    )
     latency_ms = models.FloatField(_("latency (ms)"), default=0.0)
     time_to_first_token_ms = models.FloatField(_("time to first token (ms)"), null=True, blank=True)
     error_type = models.CharField(_("error type"), max_length=64, blank=True)
@@ -77,11 +96,22 @@ class AbstractTokenUsage(models.Model):
     @property
     def usage(self) -> Usage:
         """The token counts as a :class:`claude_web.types.Usage`."""
+        one_hour = int(self.cache_creation_1h_input_tokens)
+        searches, fetches = int(self.web_search_requests), int(self.web_fetch_requests)
         return Usage(
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
             cache_creation_input_tokens=self.cache_creation_input_tokens,
             cache_read_input_tokens=self.cache_read_input_tokens,
+            cache_creation=CacheCreation(
+                ephemeral_5m_input_tokens=max(int(self.cache_creation_input_tokens) - one_hour, 0),
+                ephemeral_1h_input_tokens=one_hour,
+            ),
+            server_tool_use=(
+                ServerToolUsage(web_search_requests=searches, web_fetch_requests=fetches)
+                if searches or fetches
+                else None
+            ),
         )
 
     @classmethod
@@ -100,7 +130,11 @@ class AbstractTokenUsage(models.Model):
             "output_tokens": record.output_tokens,
             "cache_creation_input_tokens": record.cache_creation_input_tokens,
             "cache_read_input_tokens": record.cache_read_input_tokens,
-            "cost": None if record.cost is None else Decimal(record.cost),
+            "cache_creation_1h_input_tokens": record.cache_creation_1h_input_tokens,
+            "web_search_requests": record.web_search_requests,
+            "web_fetch_requests": record.web_fetch_requests,
+            **{name: _cost(getattr(record, name)) for name in _COSTS},
+            "estimated": record.estimated,
             "latency_ms": record.latency_ms,
             "time_to_first_token_ms": record.time_to_first_token_ms,
             "error_type": (record.error_type or "")[:64],
@@ -113,6 +147,13 @@ class AbstractTokenUsage(models.Model):
             values["user_id"] = user_id
         values.update(extra)
         return cls(**values)
+
+
+_COSTS = ("cost", "cost_input", "cost_output", "cost_cache_write", "cost_cache_read", "cost_tools")
+
+
+def _cost(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 def _json_safe(value: Any) -> Any:

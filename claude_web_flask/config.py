@@ -16,11 +16,10 @@ import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
+from claude_web.pricing import ModelPrice, PriceTable, PricingError
 from claude_web.quotas import QuotaLimits
-from claude_web.usage import DEFAULT_PRICING, ModelPrice
 
 __all__ = ["DEFAULTS", "BACKENDS", "ClientSpec", "ConfigError", "Settings", "read_settings", "set_defaults"]
 
@@ -37,8 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "CLAUDE_WEB_USER_LOADER": None,
     # a request id taken from this header when present (else generated), carried into usage records
     "CLAUDE_WEB_REQUEST_ID_HEADER": "X-Request-ID",
-    # model-id prefix -> ModelPrice | {"input", "output", "cache_write", "cache_read"} (USD per MTok); merged over
-    # claude_web.usage.DEFAULT_PRICING
+    # model-id prefix -> ModelPrice | {"input", "output", "cache_write", "cache_read"} (USD per MTok; optional
+    # "cache_write_1h", "long_context", "batch_discount", "web_search_per_1k", "web_fetch_per_1k", "as_of",
+    # "source": see claude_web.pricing); merged over claude_web.pricing.DEFAULT_PRICING
     "CLAUDE_WEB_PRICING": {},
     # where usage records go: "auto" (Flask-SQLAlchemy table if the app uses it, else JSON lines), "sqlalchemy",
     # "log" (JSON lines to the "claude_web_flask.usage" logger and CLAUDE_WEB_USAGE_LOG_PATH), "none" (signal only)
@@ -277,24 +277,8 @@ def _has_credentials(options: Mapping[str, Any]) -> bool:
     )
 
 
-def _read_pricing(raw: Any) -> dict[str, ModelPrice]:
-    if not isinstance(raw, Mapping):
-        raise ConfigError("CLAUDE_WEB_PRICING must be a dict of model-id prefix -> price")
-    table = dict(DEFAULT_PRICING)
-    for prefix, value in raw.items():
-        where = f"CLAUDE_WEB_PRICING[{prefix!r}]"
-        if isinstance(value, ModelPrice):
-            table[str(prefix)] = value
-            continue
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where} must be a ModelPrice or a dict with input, output, cache_write, cache_read")
-        missing = sorted({"input", "output", "cache_write", "cache_read"} - set(value))
-        if missing:
-            raise ConfigError(f"{where} is missing {', '.join(missing)} (USD per million tokens)")
-        try:
-            table[str(prefix)] = ModelPrice(
-                *(Decimal(str(value[k])) for k in ("input", "output", "cache_write", "cache_read"))
-            )
-        except ArithmeticError as exc:
-            raise ConfigError(f"{where}: prices must be numbers ({exc})") from exc
-    return table
+def _read_pricing(raw: Any) -> PriceTable:
+    try:
+        return PriceTable.from_models(raw, name="CLAUDE_WEB_PRICING")
+    except PricingError as exc:
+        raise ConfigError(f"{exc}. Write it like: {exc.example}") from None

@@ -6,6 +6,11 @@
   never commits the request's half-done work.
 - :class:`JsonLinesUsageStore` writes one JSON object per line to the ``claude_web_flask.usage`` logger and, when
   ``CLAUDE_WEB_USAGE_LOG_PATH`` is set, appends it to that file.
+
+``cost`` is the sum of the parts ``cost_input``, ``cost_output``, ``cost_cache_write``, ``cost_cache_read`` and
+``cost_tools`` (see :mod:`claude_web.pricing`). A table created by an earlier version lacks the columns added
+since (:data:`ADDED_COLUMNS`); with ``CLAUDE_WEB_USAGE_CREATE_TABLE`` on, the store adds them on first use (each
+has a default or is nullable, so existing rows stay valid).
 """
 
 from __future__ import annotations
@@ -22,9 +27,28 @@ import sqlalchemy as sa
 
 from claude_web.usage import UsageRecord
 
-__all__ = ["JsonLinesUsageStore", "NullUsageStore", "SQLAlchemyUsageStore", "UsageStore", "usage_table"]
+__all__ = [
+    "ADDED_COLUMNS",
+    "COST_COLUMNS",
+    "JsonLinesUsageStore",
+    "NullUsageStore",
+    "SQLAlchemyUsageStore",
+    "UsageStore",
+    "usage_table",
+]
 
 log = logging.getLogger("claude_web_flask.usage")
+
+#: The cost columns: the total and its parts (USD, 8 decimal places; empty when the model has no price).
+COST_COLUMNS = ("cost", "cost_input", "cost_output", "cost_cache_write", "cost_cache_read", "cost_tools")
+#: Columns added after the first version of the table; :class:`SQLAlchemyUsageStore` adds them when missing.
+ADDED_COLUMNS = (
+    "cache_creation_1h_input_tokens",
+    "web_search_requests",
+    "web_fetch_requests",
+    *COST_COLUMNS[1:],
+    "estimated",
+)
 
 
 class UsageStore(Protocol):
@@ -54,7 +78,11 @@ def record_row(record: UsageRecord) -> dict[str, Any]:
         "output_tokens": record.output_tokens,
         "cache_creation_input_tokens": record.cache_creation_input_tokens,
         "cache_read_input_tokens": record.cache_read_input_tokens,
-        "cost": record.cost,
+        "cache_creation_1h_input_tokens": record.cache_creation_1h_input_tokens,
+        "web_search_requests": record.web_search_requests,
+        "web_fetch_requests": record.web_fetch_requests,
+        **{name: getattr(record, name) for name in COST_COLUMNS},
+        "estimated": record.estimated,
         "latency_ms": record.latency_ms,
         "time_to_first_token_ms": record.time_to_first_token_ms,
         "error_type": record.error_type,
@@ -83,7 +111,11 @@ def usage_table(metadata: sa.MetaData, name: str) -> sa.Table:
         sa.Column("output_tokens", sa.Integer, nullable=False, default=0),
         sa.Column("cache_creation_input_tokens", sa.Integer, nullable=False, default=0),
         sa.Column("cache_read_input_tokens", sa.Integer, nullable=False, default=0),
-        sa.Column("cost", sa.Numeric(18, 8), nullable=True),
+        sa.Column("cache_creation_1h_input_tokens", sa.Integer, nullable=False, default=0, server_default="0"),
+        sa.Column("web_search_requests", sa.Integer, nullable=False, default=0, server_default="0"),
+        sa.Column("web_fetch_requests", sa.Integer, nullable=False, default=0, server_default="0"),
+        *(sa.Column(name, sa.Numeric(18, 8), nullable=True) for name in COST_COLUMNS),
+        sa.Column("estimated", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
         sa.Column("latency_ms", sa.Float, nullable=False, default=0.0),
         sa.Column("time_to_first_token_ms", sa.Float, nullable=True),
         sa.Column("error_type", sa.String(64), nullable=True),
@@ -110,7 +142,28 @@ class SQLAlchemyUsageStore:
         with self._lock:
             if not self._created:
                 self.table.create(self.engine, checkfirst=True)
+                self._add_missing_columns()
                 self._created = True
+
+    def _add_missing_columns(self) -> None:
+        """Bring a table made by an earlier version up to date: ``ALTER TABLE ... ADD COLUMN`` for each of
+        :data:`ADDED_COLUMNS` it lacks (all have a default or are nullable). Another process adding the same
+        column at the same time is fine: the column is looked up again before an error is raised."""
+        existing = {c["name"] for c in sa.inspect(self.engine).get_columns(self.table.name, schema=self.table.schema)}
+        for name in ADDED_COLUMNS:
+            if name in existing:
+                continue
+            column = sa.schema.CreateColumn(self.table.c[name]).compile(dialect=self.engine.dialect)
+            table = self.engine.dialect.identifier_preparer.format_table(self.table)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column}"))
+            except sa.exc.DBAPIError:
+                columns = sa.inspect(self.engine).get_columns(self.table.name, schema=self.table.schema)
+                if name not in {c["name"] for c in columns}:
+                    raise
+            else:
+                log.info("added the column %s to the usage table %s", name, self.table.name)
 
     def save(self, record: UsageRecord) -> None:
         self._ensure_table()
@@ -160,7 +213,8 @@ class JsonLinesUsageStore:
                 try:
                     row = json.loads(line)
                     row["created_at"] = datetime.fromisoformat(row["created_at"])
-                    row["cost"] = None if row.get("cost") is None else Decimal(row["cost"])
+                    for name in COST_COLUMNS:
+                        row[name] = None if row.get(name) is None else Decimal(row[name])
                 except (ValueError, KeyError, TypeError, ArithmeticError):
                     log.warning("skipping unreadable usage line %d of %s", number, self.path)
                     continue

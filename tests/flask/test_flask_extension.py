@@ -75,7 +75,7 @@ def test_fake_backend_only_when_testing_or_debug(fake_claude: Any) -> None:
         ("CLAUDE_WEB_USAGE_TABLE", "usage; drop table x", "CLAUDE_WEB_USAGE_TABLE"),
         ("CLAUDE_WEB_STREAM_HEARTBEAT", 0, "CLAUDE_WEB_STREAM_HEARTBEAT"),
         ("CLAUDE_WEB_CHAT_DEFAULT_MODEL", "claude-unknown", "CLAUDE_WEB_CHAT_DEFAULT_MODEL"),
-        ("CLAUDE_WEB_PRICING", {"my-model": {"input": 1}}, "missing"),
+        ("CLAUDE_WEB_PRICING", {"my-model": {"input": 1}}, "lacks .output."),
         ("CLAUDE_WEB_USER_LOADER", "no_such_module:loader", "CLAUDE_WEB_USER_LOADER"),
     ],
 )
