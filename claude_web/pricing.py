@@ -57,6 +57,8 @@ __all__ = [
     "Rates",
     "UsageCounts",
     "compute_cost_breakdown",
+    "format_cost",
+    "money",
     "price_for",
 ]
 
@@ -82,6 +84,15 @@ _SETTINGS_KEYS = ("MODELS", "INCLUDE_DEFAULTS")
 def money(value: Decimal) -> Decimal:
     """``value`` rounded to :data:`COST_QUANTUM`, half to even."""
     return value.quantize(COST_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def format_cost(value: Decimal | None) -> str | None:
+    """A cost as a plain decimal string (``'0.00000000'``, never ``'0E-8'``); ``None`` stays ``None``.
+
+    >>> format_cost(Decimal("0E-8")), format_cost(Decimal("0.0102871")), format_cost(None)
+    ('0.00000000', '0.0102871', None)
+    """
+    return None if value is None else format(value, "f")
 
 
 class PricingError(ValueError):
@@ -256,7 +267,7 @@ class CostBreakdown:
 
     def to_dict(self) -> dict[str, str]:
         """The parts as strings (JSON-friendly, exact)."""
-        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: format(getattr(self, f.name), "f") for f in fields(self)}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,15 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
-from .pricing import DEFAULT_PRICING, CostBreakdown, ModelPrice, UsageCounts, compute_cost_breakdown, price_for
+from .pricing import (
+    DEFAULT_PRICING,
+    CostBreakdown,
+    ModelPrice,
+    UsageCounts,
+    compute_cost_breakdown,
+    format_cost,
+    price_for,
+)
 
 __all__ = [
     "DEFAULT_PRICING",
@@ -160,8 +168,7 @@ class UsageRecord:
         """JSON-friendly dict (costs as strings, time as ISO 8601)."""
         data = asdict(self)
         for name in ("cost", *_COST_PARTS):
-            value = getattr(self, name)
-            data[name] = None if value is None else str(value)
+            data[name] = format_cost(getattr(self, name))
         data["created_at"] = self.created_at.isoformat()
         return data
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from ._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError
 from .lib.streaming import AsyncMessageStream, MessageStream
-from .pricing import ModelPrice, compute_cost_breakdown
+from .pricing import ModelPrice, compute_cost_breakdown, format_cost
 
 __all__ = ["BrowserEvent", "abrowser_events", "browser_events", "done_payload", "safe_error", "surface_pings"]
 
@@ -75,7 +75,7 @@ def done_payload(message: Any, pricing: Mapping[str, ModelPrice] | None = None) 
     return {
         "stop_reason": message.stop_reason,
         "usage": message.usage.to_dict(mode="json"),
-        "cost": None if breakdown is None else str(breakdown.total),
+        "cost": None if breakdown is None else format_cost(breakdown.total),
     }
 
 

@@ -111,9 +111,9 @@ def usage_table(metadata: sa.MetaData, name: str) -> sa.Table:
         sa.Column("output_tokens", sa.Integer, nullable=False, default=0),
         sa.Column("cache_creation_input_tokens", sa.Integer, nullable=False, default=0),
         sa.Column("cache_read_input_tokens", sa.Integer, nullable=False, default=0),
-        sa.Column("cache_creation_1h_input_tokens", sa.Integer, nullable=False, default=0, server_default="0"),
-        sa.Column("web_search_requests", sa.Integer, nullable=False, default=0, server_default="0"),
-        sa.Column("web_fetch_requests", sa.Integer, nullable=False, default=0, server_default="0"),
+        sa.Column("cache_creation_1h_input_tokens", sa.Integer, nullable=False, default=0, server_default=sa.text("0")),
+        sa.Column("web_search_requests", sa.Integer, nullable=False, default=0, server_default=sa.text("0")),
+        sa.Column("web_fetch_requests", sa.Integer, nullable=False, default=0, server_default=sa.text("0")),
         *(sa.Column(name, sa.Numeric(18, 8), nullable=True) for name in COST_COLUMNS),
         sa.Column("estimated", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
         sa.Column("latency_ms", sa.Float, nullable=False, default=0.0),
@@ -235,7 +235,7 @@ class NullUsageStore:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 MODELS = ["claude-haiku-4-5", "claude-sonnet-4-5"]
@@ -52,3 +53,33 @@ def parse_sse(raw: bytes) -> list[dict[str, Any]]:
             event["data"] = json.loads("\n".join(data))
         out.append(event)
     return out
+
+
+# 1000 in x $3, 200 out x $15, 1000 five-minute writes x $3.75 + 2000 one-hour writes x $6, 4000 reads x $0.30,
+# 2 web searches x $0.01 (claude-sonnet-4-5 list prices), worked out by hand
+PRICED_USAGE = {
+    "input_tokens": 1000,
+    "output_tokens": 200,
+    "cache_creation_input_tokens": 3000,
+    "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 2000},
+    "cache_read_input_tokens": 4000,
+    "server_tool_use": {"web_search_requests": 2, "web_fetch_requests": 1},
+}
+PRICED_PARTS = {
+    "cost_input": Decimal("0.003"),
+    "cost_output": Decimal("0.003"),
+    "cost_cache_write": Decimal("0.01575"),
+    "cost_cache_read": Decimal("0.0012"),
+    "cost_tools": Decimal("0.02"),
+    "cost": Decimal("0.04295"),
+}
+
+
+def check_priced_row(row: Any) -> None:
+    """``row`` (a ``TokenUsage``) stores the parts of :data:`PRICED_USAGE` and they add up to its total."""
+    assert {name: getattr(row, name) for name in PRICED_PARTS} == PRICED_PARTS
+    assert all(isinstance(getattr(row, name), Decimal) for name in PRICED_PARTS)
+    assert row.cost_input + row.cost_output + row.cost_cache_write + row.cost_cache_read + row.cost_tools == row.cost
+    assert (row.cache_creation_input_tokens, row.cache_creation_1h_input_tokens) == (3000, 2000)
+    assert (row.web_search_requests, row.web_fetch_requests, row.estimated) == (2, 1, False)
+    assert row.usage.cache_creation is not None and row.usage.cache_creation.ephemeral_1h_input_tokens == 2000

@@ -39,6 +39,10 @@ def test_defaults_without_a_setting() -> None:
         ({"QUOTAS": {"TOKENS_PER_DAY": -5}}, "CLAUDE_WEB['QUOTAS']['TOKENS_PER_DAY'] must be a positive integer"),
         ({"QUOTAS": {"COST_PER_MONTH": "lots"}}, "COST_PER_MONTH'] must be a number"),
         ({"PRICING": {"MODELS": {"m": {"input": 1}}}}, "lacks 'output', 'cache_write', 'cache_read'"),
+        (
+            {"PRICING": {"MODELS": {"m": {"input": 1, "output": 1, "cache_write": 1, "cache_read": 1, "as_of": "?"}}}},
+            "CLAUDE_WEB['PRICING']['MODELS']['m']['as_of'] must be an ISO date",
+        ),
         ({"STREAMING": {"HEARTBEAT": 0}}, "must be a positive number of seconds"),
         ({"USAGE": {"ENABLED": "yes"}}, "CLAUDE_WEB['USAGE']['ENABLED'] must be True or False"),
     ],
@@ -67,6 +71,25 @@ def test_pricing_overrides_merge_with_defaults_or_replace_them() -> None:
     assert "claude-sonnet-4-5" in merged
     alone = parse_settings({"PRICING": {"MODELS": {"my-model": price}, "INCLUDE_DEFAULTS": False}}).pricing.table
     assert list(alone) == ["my-model"]
+
+
+def test_pricing_settings_take_the_long_context_and_tool_keys() -> None:
+    price = {
+        "input": "1",
+        "output": "2",
+        "cache_write": "1.25",
+        "cache_read": "0.1",
+        "cache_write_1h": "2.2",
+        "long_context": {"threshold": 100_000, "input": "2", "output": "3"},
+        "web_search_per_1k": "12",
+        "as_of": "2026-11-02",
+        "source": "contract 7",
+    }
+    table = parse_settings({"PRICING": {"MODELS": {"my-model": price}}}).pricing.table
+    parsed = table["my-model"]
+    assert parsed.cache_write_1h == Decimal("2.2") and parsed.web_search_per_1k == Decimal("12")
+    assert parsed.long_context is not None and parsed.long_context.threshold == 100_000
+    assert str(parsed.as_of) == "2026-11-02" and parsed.source == "contract 7"
 
 
 def test_quota_limits_are_parsed() -> None:

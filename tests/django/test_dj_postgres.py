@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from cw_testproject.conversations.models import Conversation, Turn
+from cwdj_helpers import PRICED_USAGE, check_priced_row
 from django.core.management import call_command
 from django.db import connections
 
@@ -43,6 +44,13 @@ def pg(postgres_dsn: str, claude_web_settings: Any) -> str:
 def pg_rows(**filters: Any) -> list[TokenUsage]:
     assert wait_for_usage_writes(10.0)
     return list(TokenUsage.objects.using("postgres").filter(**filters).order_by("created_at", "id"))
+
+
+def test_cost_parts_are_stored_in_postgres(pg: str, fake_claude: Any) -> None:
+    fake_claude.queue(text("priced", usage=PRICED_USAGE))
+    get_client().messages.create(model="claude-sonnet-4-5", max_tokens=32, messages=HI)
+    (row,) = pg_rows()
+    check_priced_row(TokenUsage.objects.using("postgres").get(pk=row.pk))
 
 
 def test_usage_rows_go_to_postgres(pg: str, fake_claude: Any, django_user_model: Any) -> None:

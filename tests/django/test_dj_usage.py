@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from cwdj_helpers import usage_rows
+from cwdj_helpers import PRICED_USAGE, check_priced_row, usage_rows
 from django.db import DatabaseError
 
 from claude_web import APIStatusError
@@ -198,3 +198,20 @@ def test_write_usage_keeps_the_user(user: Any) -> None:
     assert stored.user == user and stored.total_tokens == 7
     assert stored.cost == Decimal("0.000023") and stored.web_request_id == "r1"
     assert stored.usage.output_tokens == 4
+
+
+def test_a_row_stores_the_cost_parts(claude_web_settings: Any, fake_claude: Any) -> None:
+    fake_claude.queue(text("priced", usage=PRICED_USAGE))
+    get_client().messages.create(model="claude-sonnet-4-5", max_tokens=32, messages=HI)
+    (row,) = usage_rows()
+    row.refresh_from_db()
+    check_priced_row(row)
+
+
+def test_an_unpriced_row_has_no_parts(claude_web_settings: Any, fake_claude: Any) -> None:
+    get_client().messages.create(model="my-private-model", max_tokens=8, messages=HI)
+    (row,) = usage_rows()
+    row.refresh_from_db()
+    assert [row.cost, row.cost_input, row.cost_output, row.cost_cache_write, row.cost_cache_read, row.cost_tools] == [
+        None
+    ] * 6

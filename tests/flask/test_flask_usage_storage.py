@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from flask_helpers import chat_body, parse_sse, post_stream
 from flask_sqlalchemy import SQLAlchemy
 
 from claude_web.testing import error, text
+from claude_web.usage import UsageRecord
 from claude_web_flask import get_state
-from claude_web_flask.usage import JsonLinesUsageStore, SQLAlchemyUsageStore
+from claude_web_flask.usage import ADDED_COLUMNS, JsonLinesUsageStore, SQLAlchemyUsageStore, usage_table
 
 
 def _rows(t: Any) -> list[dict[str, Any]]:
@@ -165,3 +167,144 @@ def test_a_failing_store_never_breaks_the_request(make_app: Any, fake_claude: An
     assert "".join(e["data"]["text"] for e in events if e.get("event") == "text") == "still answered"
     [record] = t.usage.wait(1)  # the signal still fires after the store failed
     assert record.status == "ok"
+
+
+# claude-sonnet-4-5 list prices, worked out by hand: 1000 in x $3 = $0.003; 200 out x $15 = $0.003; 1000
+# five-minute writes x $3.75 + 2000 one-hour writes x $6 = $0.01575; 4000 reads x $0.30 = $0.0012; 2 web
+# searches x $0.01 = $0.02; total $0.04295
+PRICED_USAGE = {
+    "input_tokens": 1000,
+    "output_tokens": 200,
+    "cache_creation_input_tokens": 3000,
+    "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 2000},
+    "cache_read_input_tokens": 4000,
+    "server_tool_use": {"web_search_requests": 2, "web_fetch_requests": 1},
+}
+PRICED_PARTS = {
+    "cost_input": Decimal("0.003"),
+    "cost_output": Decimal("0.003"),
+    "cost_cache_write": Decimal("0.01575"),
+    "cost_cache_read": Decimal("0.0012"),
+    "cost_tools": Decimal("0.02"),
+    "cost": Decimal("0.04295"),
+}
+
+
+def _check_priced(row: Any) -> None:
+    stored = {name: Decimal(str(row[name])) for name in PRICED_PARTS}
+    assert stored == PRICED_PARTS
+    assert sum((stored[name] for name in PRICED_PARTS if name != "cost"), Decimal(0)) == stored["cost"]
+    assert (row["cache_creation_1h_input_tokens"], row["web_search_requests"], row["web_fetch_requests"]) == (
+        2000,
+        2,
+        1,
+    )
+    assert not row["estimated"]
+
+
+def _priced_call(t: Any, fake_claude: Any) -> None:
+    fake_claude.queue(text("priced", usage=PRICED_USAGE))
+    with t.app.app_context():
+        t.claude.client.messages.create(
+            model="claude-sonnet-4-5", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
+        )
+
+
+def test_a_row_stores_the_cost_parts_in_sqlite(make_app: Any, fake_claude: Any, tmp_path: Path) -> None:
+    db = SQLAlchemy()
+    t = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'parts.db'}", CLAUDE_WEB_USAGE_STORAGE="sqlalchemy")
+    db.init_app(t.app)
+    _priced_call(t, fake_claude)
+    (row,) = _rows(t)
+    _check_priced(row)
+
+
+def test_a_row_stores_the_cost_parts_in_postgresql(
+    make_app: Any, fake_claude: Any, postgres_dsn: str, pg_table: str
+) -> None:
+    db = SQLAlchemy()
+    t = make_app(
+        SQLALCHEMY_DATABASE_URI=postgres_dsn.replace("postgresql://", "postgresql+psycopg://", 1),
+        CLAUDE_WEB_USAGE_STORAGE="sqlalchemy",
+        CLAUDE_WEB_USAGE_TABLE=pg_table,
+    )
+    db.init_app(t.app)
+    _priced_call(t, fake_claude)
+    (row,) = _rows(t)
+    assert all(isinstance(row[name], Decimal) for name in PRICED_PARTS)
+    _check_priced(row)
+    with t.app.app_context():
+        db.engine.dispose()
+
+
+def _old_table(engine: sa.engine.Engine, name: str) -> None:
+    """The table as the first version made it (without the columns added since), with one row in it."""
+    full = usage_table(sa.MetaData(), name)
+    old = sa.Table(
+        name,
+        sa.MetaData(),
+        *(
+            sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in full.columns
+            if c.name not in ADDED_COLUMNS
+        ),
+    )
+    old.create(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            old.insert().values(
+                id="old-row",
+                created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                operation="messages.create",
+                backend="anthropic",
+                status="ok",
+                input_tokens=1,
+                output_tokens=2,
+                cache_creation_input_tokens=0,
+                cache_read_input_tokens=0,
+                cost=Decimal("0.00001100"),
+                latency_ms=1.0,
+            )
+        )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_table_from_an_earlier_version_gets_the_new_columns(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url, name = f"sqlite:///{tmp_path / 'old.db'}", "claude_web_usage"
+    else:
+        dsn: str = request.getfixturevalue("postgres_dsn")
+        url, name = dsn.replace("postgresql://", "postgresql+psycopg://", 1), request.getfixturevalue("pg_table")
+    engine = sa.create_engine(url)
+    try:
+        _old_table(engine, name)
+        store = SQLAlchemyUsageStore(engine, usage_table(sa.MetaData(), name))
+        record = UsageRecord(operation="messages.create", model="claude-sonnet-4-5")
+        record.update_usage(PRICED_USAGE)
+        record.apply_pricing()
+        store.save(record)
+        old, new = list(store.rows())
+        assert old["id"] == "old-row" and Decimal(str(old["cost"])) == Decimal("0.000011")
+        assert old["cost_input"] is None and old["web_search_requests"] == 0 and not old["estimated"]
+        _check_priced(new)
+        columns = {c["name"] for c in sa.inspect(engine).get_columns(name)}
+        assert set(ADDED_COLUMNS) <= columns
+        # a second store (another process starting) finds nothing to add
+        SQLAlchemyUsageStore(engine, usage_table(sa.MetaData(), name)).save(UsageRecord(operation="x", model=None))
+        assert len(list(store.rows())) == 3
+    finally:
+        engine.dispose()
+
+
+def test_json_lines_give_the_cost_parts_back_as_decimals(tmp_path: Path) -> None:
+    store = JsonLinesUsageStore(str(tmp_path / "usage.jsonl"))
+    record = UsageRecord(operation="messages.create", model="claude-sonnet-4-5")
+    record.update_usage(PRICED_USAGE)
+    record.apply_pricing()
+    store.save(record)
+    (row,) = list(store.rows())
+    assert all(isinstance(row[name], Decimal) for name in PRICED_PARTS)
+    _check_priced(row)
+    assert '"cost_cache_read":"0.00120000"' in (tmp_path / "usage.jsonl").read_text()
