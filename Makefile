@@ -16,7 +16,7 @@ lint: install
 	$(PY) -m ruff format --check $(SRC)
 
 typecheck: install
-	$(PY) -m mypy --strict claude_web
+	$(PY) -m mypy --strict claude_web claude_web_django claude_web_flask
 
 pytest: install
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)

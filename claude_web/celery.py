@@ -48,7 +48,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from ._client import AsyncAnthropic
-from .jobs import ClientRegistry, JobRunner, JobsConfig, RetryJob, import_string
+from .jobs import TASK_NAMES, CeleryExecutor, JobRunner, JobsConfig, RetryJob
+from .web.clients import ClientRegistry
 
 __all__ = [
     "TASK_NAMES",
@@ -61,12 +62,6 @@ __all__ = [
 
 log = logging.getLogger("claude_web.celery")
 
-TASK_NAMES = {
-    "create": "claude_web.create_message",
-    "stream": "claude_web.stream_message",
-    "batch": "claude_web.run_batch",
-    "poll": "claude_web.poll_batch",
-}
 # ``shared=False``: the tasks belong to the app they are registered on (Celery's default would also add them to
 # every app created later in the process); :func:`register_shared_tasks` is the explicit way to do that.
 TASK_OPTIONS: dict[str, Any] = {
@@ -90,11 +85,22 @@ def _require_celery() -> Any:
 
 
 class _WorkerState:
-    """What a worker process needs, built on first use in that process (and rebuilt after a fork)."""
+    """What a worker process needs, built on first use in that process (and rebuilt after a fork).
 
-    def __init__(self, config: JobsConfig | Callable[[], JobsConfig] | None, app: Any = None) -> None:
+    ``runtime`` (a callable returning the app's :class:`~claude_web.web.runtime.WebRuntime`) gives jobs the app's
+    clients and usage pipeline, as in the web process; without it clients come from ``CLIENT_FACTORY`` or the
+    ``CLAUDE_WEB_CLIENTS`` environment variable and records go to ``USAGE_RECORDER``.
+    """
+
+    def __init__(
+        self,
+        config: JobsConfig | Callable[[], JobsConfig] | None,
+        app: Any = None,
+        runtime: Callable[[], Any] | None = None,
+    ) -> None:
         self._config_source = config
         self._app = app
+        self._runtime = runtime
         self._lock = threading.Lock()
         self._pid = -1
         self._runner: JobRunner | None = None
@@ -119,7 +125,21 @@ class _WorkerState:
     def runner(self) -> JobRunner:
         with self._lock:
             if self._runner is None or self._pid != os.getpid():
-                self._runner = self.config().make_runner()
+                config = self.config()
+                runtime = self._runtime() if self._runtime is not None else None
+                if runtime is not None:
+                    clients, recorder = runtime.job_clients(config), runtime.job_recorder(config)
+                else:
+                    clients, recorder = config.make_clients(), config.recorder()
+                self._runner = JobRunner(
+                    config.make_relay(),
+                    clients,
+                    recorder=recorder,
+                    policy=config.retry_policy(),
+                    client_max_retries=config.client_max_retries,
+                    create_timeout=config.create_timeout,
+                    batch_poll_interval=config.batch_poll_interval,
+                )
                 self._pid = os.getpid()
             return self._runner
 
@@ -149,7 +169,12 @@ def _run_attempt(
     return out
 
 
-def register_tasks(app: Any, config: JobsConfig | Callable[[], JobsConfig] | None = None) -> dict[str, Any]:
+def register_tasks(
+    app: Any,
+    config: JobsConfig | Callable[[], JobsConfig] | None = None,
+    *,
+    runtime: Callable[[], Any] | None = None,
+) -> dict[str, Any]:
     """Register the claude-web tasks on ``app``; returns ``{name: task}``.
 
     ``config`` is a :class:`~claude_web.jobs.JobsConfig` or a callable returning one (called once per worker
@@ -159,7 +184,7 @@ def register_tasks(app: Any, config: JobsConfig | Callable[[], JobsConfig] | Non
     """
     celery = _require_celery()
     global _state
-    state = _WorkerState(config, app)
+    state = _WorkerState(config, app, runtime)
     _state = state
 
     def create_message(
@@ -218,31 +243,6 @@ def register_shared_tasks(config: JobsConfig | Callable[[], JobsConfig] | None =
     for app in list(celery_state._get_active_apps()):
         if app.finalized:
             attach(app)
-
-
-class CeleryExecutor:
-    """The web side of the Celery mode: sends tasks by name (the web process needs no task code)."""
-
-    mode = "celery"
-
-    def __init__(self, app: Any = None, *, queue: str | None = None) -> None:
-        self._app = app
-        self.queue = queue
-
-    @property
-    def app(self) -> Any:
-        if isinstance(self._app, str):
-            self._app = import_string(self._app)
-        if self._app is None:
-            self._app = _require_celery().current_app
-        return self._app
-
-    def submit(self, kind: str, job_id: str, alias: str, params: dict[str, Any], owner: str) -> None:
-        self.app.send_task(
-            TASK_NAMES[kind],
-            kwargs={"job_id": job_id, "alias": alias, "params": params, "owner": owner},
-            queue=self.queue,
-        )
 
 
 # ---------------------------------------------------------------------------------------------------------------

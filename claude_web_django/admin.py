@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import Count, Sum
@@ -106,8 +106,14 @@ def svg_bar_chart(
     }
 
 
+if TYPE_CHECKING:
+    _UsageAdminBase = admin.ModelAdmin[TokenUsage]
+else:
+    _UsageAdminBase = admin.ModelAdmin
+
+
 @admin.register(TokenUsage)
-class TokenUsageAdmin(admin.ModelAdmin):
+class TokenUsageAdmin(_UsageAdminBase):
     list_display = (
         "created_at",
         "operation",

@@ -10,10 +10,10 @@ from django.core.signals import setting_changed
 
 def _on_setting_changed(sender: Any, setting: str, **kwargs: Any) -> None:
     if setting == "CLAUDE_WEB":
-        from . import clients, conf
+        from . import conf, runtime
 
         conf.reset()
-        clients.close_clients()
+        runtime.reset_runtime()
 
 
 class ClaudeWebConfig(AppConfig):
@@ -24,8 +24,5 @@ class ClaudeWebConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
-        from .receivers import store_usage
-        from .signals import usage_recorded
 
-        usage_recorded.connect(store_usage, dispatch_uid="claude_web_django.store_usage")
         setting_changed.connect(_on_setting_changed, dispatch_uid="claude_web_django.setting_changed")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -26,7 +26,15 @@ COST_MAX_DIGITS = 20
 COST_DECIMAL_PLACES = 8
 
 
-class TokenCountField(models.PositiveBigIntegerField):
+if TYPE_CHECKING:  # django-stubs' fields are generic; Django's own classes are not subscriptable
+    _TokenBase = models.PositiveBigIntegerField[int, int]
+    _CostBase = models.DecimalField[Decimal | None, Decimal | None]
+else:
+    _TokenBase = models.PositiveBigIntegerField
+    _CostBase = models.DecimalField
+
+
+class TokenCountField(_TokenBase):
     """A token count: a non-negative 64-bit integer that defaults to 0."""
 
     description = "Token count"
@@ -42,7 +50,7 @@ class TokenCountField(models.PositiveBigIntegerField):
         return name, path, args, kwargs
 
 
-class CostField(models.DecimalField):
+class CostField(_CostBase):
     """A cost in USD as a ``Decimal`` with 8 decimal places (the precision of :func:`claude_web.usage.compute_cost`).
 
     Use ``null=True`` so an unknown price stays unknown instead of becoming 0.

@@ -1,4 +1,4 @@
-"""The app's ``usage_recorded`` receiver: a :class:`~claude_web_django.models.TokenUsage` row and quota counters.
+"""Where usage records are stored under Django: one :class:`~claude_web_django.models.TokenUsage` row each.
 
 A failed write is logged and never reaches the user's request. Records finished on an event-loop thread (async
 clients) are written from a small worker thread, because the ORM must not block the loop; call
@@ -17,11 +17,9 @@ from typing import Any
 from django.db import IntegrityError, connections, transaction
 
 from claude_web.usage import UsageRecord
+from claude_web.web.settings import UsageSettings
 
-from .conf import claude_settings
-from .quotas import consume_quota
-
-__all__ = ["store_usage", "wait_for_usage_writes", "write_usage"]
+__all__ = ["DjangoUsageSink", "wait_for_usage_writes", "write_usage"]
 
 log = logging.getLogger("claude_web_django.usage")
 
@@ -46,15 +44,32 @@ def _get_executor() -> ThreadPoolExecutor:
         return _executor
 
 
-def store_usage(sender: Any, record: UsageRecord, **kwargs: Any) -> None:
-    """Receiver of ``usage_recorded`` (connected in ``AppConfig.ready``)."""
-    if _in_event_loop():
-        future = _get_executor().submit(_handle_in_worker, record)
-        with _executor_lock:
-            _pending.add(future)
-        future.add_done_callback(_forget)
-    else:
-        _handle(record)
+class DjangoUsageSink:
+    """The runtime's sink: writes each record as a ``TokenUsage`` row (off the event loop when called on one)."""
+
+    def __init__(self, settings: UsageSettings) -> None:
+        self.settings = settings
+
+    def save(self, record: UsageRecord) -> None:
+        if not self.settings.enabled:
+            return
+        if _in_event_loop():
+            future = _get_executor().submit(self._save_in_worker, record)
+            with _executor_lock:
+                _pending.add(future)
+            future.add_done_callback(_forget)
+        else:
+            self._write(record)
+
+    def _write(self, record: UsageRecord) -> None:
+        write_usage(record, database=self.settings.database, store_context=self.settings.store_context)
+
+    def _save_in_worker(self, record: UsageRecord) -> None:
+        try:
+            self._write(record)
+        finally:
+            for conn in connections.all(initialized_only=True):
+                conn.close_if_unusable_or_obsolete()
 
 
 def _forget(future: Future[None]) -> None:
@@ -70,24 +85,6 @@ def wait_for_usage_writes(timeout: float = 10.0) -> bool:
         return True
     _done, not_done = wait_futures(pending, timeout=timeout)
     return not not_done
-
-
-def _handle_in_worker(record: UsageRecord) -> None:
-    try:
-        _handle(record)
-    finally:
-        for conn in connections.all(initialized_only=True):
-            conn.close_if_unusable_or_obsolete()
-
-
-def _handle(record: UsageRecord) -> None:
-    cfg = claude_settings()
-    if cfg.usage.enabled:
-        write_usage(record, database=cfg.usage.database, store_context=cfg.usage.store_context)
-    try:
-        consume_quota(record)
-    except Exception:
-        log.exception("could not count usage record %s against its quota", record.id)
 
 
 def _user_exists(user_id: Any, database: str) -> bool:

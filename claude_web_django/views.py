@@ -1,16 +1,19 @@
-"""Ready chat views: validate a JSON chat body, check the quota, stream the answer as SSE.
+"""Ready chat views over the web layer's chat handler (:func:`claude_web.web.handlers.chat_stream`).
 
-``POST`` a body like ``{"messages": [{"role": "user", "content": "Hi"}], "model": "claude-haiku-4-5",
-"max_tokens": 512}``. Answers:
+``POST`` a JSON body like ``{"messages": [{"role": "user", "content": "Hi"}], "model": "claude-haiku-4-5",
+"max_tokens": 512}`` with ``Content-Type: application/json``. Answers:
 
 - ``200 text/event-stream``: events ``start``, ``text``..., ``done`` (or ``error`` with a safe message);
-- ``400`` ``{"error": {"type": "invalid_request", "field": ..., "message": ...}}`` for a bad body;
+- ``400`` ``{"error": {"type": "invalid_request", "field": ..., "message": ...}}`` for a bad body (also one
+  larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``);
 - ``401`` ``{"error": {"type": "authentication_required", ...}}`` when login is required (the default);
+- ``415`` for a body that is not ``application/json``;
 - ``429`` ``{"error": {"type": "quota_exceeded", ...}}`` with ``Retry-After``;
+- ``503`` with ``Retry-After`` beyond ``STREAMING["MAX_STREAMS"]`` concurrent streams;
 - ``403`` from Django's CSRF protection when the token is missing (the views are not CSRF-exempt).
 
 >>> urlpatterns = [path("chat/", ChatStreamView.as_view()),                 # WSGI or ASGI
-...                path("achat/", AsyncChatStreamView.as_view())]          # ASGI, no thread hop
+...                path("achat/", AsyncChatStreamView.as_view())]          # ASGI, no thread hop for the stream
 
 Subclass to change the policy (``get_policy``), the upstream parameters (``get_params``, e.g. to add your
 system prompt), the client alias or the quota key.
@@ -18,34 +21,27 @@ system prompt), the client alias or the quota key.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponseBase
 from django.views import View
+from django.views.decorators.http import require_GET
 
-from claude_web.chat import ChatPolicy, ChatRequestError
-from claude_web.quotas import QuotaExceeded
+from claude_web.web.chat import ChatPolicy
+from claude_web.web.handlers import ChatOptions, chat_stream, usage_report
+from claude_web.web.http import WebRequest
 
-from .clients import request_context
 from .conf import claude_settings
-from .quotas import check_quota, quota_exceeded_response
-from .streaming import astream_chat, stream_chat
+from .http import aweb_request, django_response, is_asgi, web_request
+from .runtime import get_runtime
+from .usage_rows import usage_rows
 
-__all__ = ["AsyncChatStreamView", "ChatStreamView"]
-
-log = logging.getLogger("claude_web_django.views")
-
-
-def _unauthenticated() -> JsonResponse:
-    return JsonResponse(
-        {"error": {"type": "authentication_required", "message": "Log in to use the chat."}}, status=401
-    )
+__all__ = ["AsyncChatStreamView", "ChatStreamView", "usage_view"]
 
 
 class _ChatViewMixin:
-    """What the sync and async views share (no I/O here)."""
+    """What the sync and async views share: the options of the chat handler."""
 
     #: ``None``: ``CLAUDE_WEB["CHAT"]["LOGIN_REQUIRED"]`` (default ``True``)
     login_required: bool | None = None
@@ -54,65 +50,58 @@ class _ChatViewMixin:
     #: seconds between heartbeats; ``None``: ``CLAUDE_WEB["STREAMING"]["HEARTBEAT"]``
     heartbeat: float | None = None
 
-    def needs_login(self) -> bool:
-        return claude_settings().chat.login_required if self.login_required is None else self.login_required
-
     def get_alias(self) -> str:
         return self.client_alias or claude_settings().chat.client
 
     def get_policy(self) -> ChatPolicy:
-        return claude_settings().chat.policy()
+        policy: ChatPolicy = get_runtime().chat_policy
+        return policy
 
     def get_params(self, request: Any, params: dict[str, Any]) -> dict[str, Any]:
         """The keyword arguments for ``messages.stream``; override to add a system prompt, tools..."""
         return params
 
-    def get_quota_key(self, request: Any, user: Any) -> str:
-        return str(request_context(request, self.get_alias(), user)["quota_key"])
+    def get_quota_key(self, request: Any, neutral: WebRequest) -> str:
+        return neutral.quota_key
 
-    def validate(self, request: Any) -> dict[str, Any] | JsonResponse:
-        try:
-            return self.get_policy().validate(request.body)
-        except ChatRequestError as exc:
-            return JsonResponse(exc.to_dict(), status=400)
+    def chat_options(self, request: Any) -> ChatOptions:
+        return ChatOptions(
+            alias=self.get_alias(),
+            policy=self.get_policy(),
+            login_required=self.login_required,
+            prepare=lambda neutral, params: self.get_params(request, params),
+            quota_key=lambda neutral: self.get_quota_key(request, neutral),
+            heartbeat=self.heartbeat,
+        )
 
 
 class ChatStreamView(_ChatViewMixin, View):
-    """The sync chat view; under ASGI it still streams from an async iterator (see :func:`stream_chat`)."""
+    """The sync chat view; under ASGI it still streams from an async iterator on the serving loop."""
 
     http_method_names = ["post", "options"]
 
-    def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if self.needs_login() and not getattr(user, "is_authenticated", False):
-            return _unauthenticated()
-        params = self.validate(request)
-        if isinstance(params, JsonResponse):
-            return params
-        try:
-            check_quota(self.get_quota_key(request, user))
-        except QuotaExceeded as exc:
-            return quota_exceeded_response(exc)
-        return stream_chat(request, self.get_params(request, params), alias=self.get_alias(), heartbeat=self.heartbeat)
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = chat_stream(
+            get_runtime(), web_request(request), self.chat_options(request), asynchronous=is_asgi(request)
+        )
+        return django_response(response)
 
 
 class AsyncChatStreamView(_ChatViewMixin, View):
-    """The async chat view for ASGI: the per-loop async client, no thread hop for the stream."""
+    """The async chat view for ASGI: checks in one thread hop, the stream on the loop's own client."""
 
     http_method_names = ["post", "options"]
 
-    async def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        auser = getattr(request, "auser", None)
-        user = await auser() if auser is not None else getattr(request, "user", None)
-        if self.needs_login() and not getattr(user, "is_authenticated", False):
-            return _unauthenticated()
-        params = self.validate(request)
-        if isinstance(params, JsonResponse):
-            return params
-        try:
-            await sync_to_async(check_quota)(self.get_quota_key(request, user))
-        except QuotaExceeded as exc:
-            return quota_exceeded_response(exc)
-        return await astream_chat(
-            request, self.get_params(request, params), alias=self.get_alias(), heartbeat=self.heartbeat
+    async def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        neutral = await aweb_request(request)
+        response = await sync_to_async(chat_stream)(
+            get_runtime(), neutral, self.chat_options(request), asynchronous=True
         )
+        return django_response(response)
+
+
+@require_GET
+def usage_view(request: Any) -> HttpResponseBase:
+    """``GET ?since=7d&until=...&by=day,model``: the signed-in user's usage totals (see
+    :func:`claude_web.web.handlers.usage_report`)."""
+    return django_response(usage_report(get_runtime(), web_request(request, read_body=False), usage_rows))

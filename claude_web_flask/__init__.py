@@ -16,7 +16,7 @@ Settings: :mod:`claude_web_flask.config`. CLI: ``flask claude ping | usage | cha
 
 from .blueprint import chat_blueprint
 from .config import DEFAULTS, ConfigError
-from .extension import ClaudeWeb, QuotaUnavailable, chat_error_response, get_state, quota_response
+from .extension import ClaudeWeb, QuotaUnavailable, chat_error_response, get_runtime, get_state, quota_response
 from .signals import quota_exceeded, usage_recorded
 
 Claude = ClaudeWeb
@@ -29,6 +29,7 @@ __all__ = [
     "QuotaUnavailable",
     "chat_blueprint",
     "chat_error_response",
+    "get_runtime",
     "get_state",
     "quota_exceeded",
     "quota_response",

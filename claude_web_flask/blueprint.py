@@ -1,27 +1,31 @@
-"""A ready blueprint: ``POST <prefix>/chat`` streams Claude's answer to a browser as SSE.
+"""A ready blueprint over the web layer's handlers: ``POST <prefix>/chat`` streams Claude's answer as SSE, and
+``GET <prefix>/usage`` gives the signed-in user's usage as JSON.
 
 >>> from claude_web_flask import chat_blueprint
 >>> app.register_blueprint(chat_blueprint, url_prefix="/claude")
 
-Request body: ``{"messages": [{"role": "user", "content": "Hi"}], "model"?, "max_tokens"?, "system"?,
-"temperature"?}`` checked by the ``CLAUDE_WEB_CHAT_*`` policy. Answers:
+Request body (``Content-Type: application/json``): ``{"messages": [{"role": "user", "content": "Hi"}], "model"?,
+"max_tokens"?, "system"?, "temperature"?}`` checked by the ``CLAUDE_WEB_CHAT_*`` rules. Answers:
 
 - 200 ``text/event-stream``: events ``start``, ``text``, ``thinking``, ``tool_use``, ``done`` or ``error``;
 - 400 ``{"error": {"type": "invalid_request", "field", "message"}}`` for a malformed body (no upstream call);
+- 401 when ``CLAUDE_WEB_CHAT_LOGIN_REQUIRED`` is on (the default) and the user loader finds nobody;
+- 415 for a body that is not ``application/json``: a cross-site form or ``text/plain`` post never reaches Claude;
 - 429 ``{"error": {"type": "quota_exceeded", ...}}`` with ``Retry-After`` (no upstream call).
 
-The endpoint takes JSON, so it is not a CSRF target for form posts; if your app enforces CSRF on every POST
-(Flask-WTF's ``CSRFProtect``), send the token header or exempt the blueprint deliberately.
+CSRF: browsers cannot send ``application/json`` cross-site without a CORS preflight, which this blueprint does not
+answer; when Flask-WTF's ``CSRFProtect`` is installed it also checks these endpoints (send the ``X-CSRFToken``
+header), unless you exempt the blueprint deliberately.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from claude_web.chat import ChatRequestError
-from claude_web.quotas import QuotaExceeded
+from claude_web.web.handlers import ChatOptions, chat_stream, usage_report
 
-from .extension import chat_error_response, get_state, quota_response
+from .extension import get_state
+from .http import flask_response
 
 __all__ = ["chat_blueprint"]
 
@@ -30,12 +34,15 @@ chat_blueprint = Blueprint("claude_web", __name__)
 
 @chat_blueprint.post("/chat")
 def chat() -> Response:
-    ext = get_state().ext
-    try:
-        params = ext.validate_chat()
-    except ChatRequestError as exc:
-        return chat_error_response(exc)
-    try:
-        return ext.stream_response(alias=get_state().settings.chat_client, **params)
-    except QuotaExceeded as exc:
-        return quota_response(exc)
+    state = get_state()
+    assert state.ext is not None
+    options = ChatOptions(alias=state.settings.chat.client)
+    return flask_response(chat_stream(state.runtime, state.ext.web_request(), options))
+
+
+@chat_blueprint.get("/usage")
+def usage() -> Response:
+    state = get_state()
+    assert state.ext is not None
+    neutral = state.ext.web_request(read_body=False)
+    return flask_response(usage_report(state.runtime, neutral, state.usage_rows))

@@ -12,10 +12,11 @@ import click
 from flask.cli import AppGroup
 
 from claude_web import Anthropic, APIError
-from claude_web.web_stream import safe_error
+from claude_web.web.checks import redis_reachable
+from claude_web.web.events import safe_error
+from claude_web.web.report import GROUPS, parse_groups, parse_since, render_csv, render_json, render_table, summarize
 
-from .extension import get_state
-from .report import GROUPS, parse_since, render_csv, render_json, render_table, summarize
+from .state import get_state
 
 __all__ = ["claude_cli"]
 
@@ -29,7 +30,7 @@ def _cli_client(alias: str | None) -> tuple[str, Anthropic]:
         raise click.BadParameter(
             f"no client {name!r}; configured: {', '.join(state.settings.clients)}", param_hint="--client"
         )
-    return name, state.ext.get_client(name).with_options(usage_context={"source": "cli"})
+    return name, state.runtime.clients.get(name).with_options(usage_context={"source": "cli"})
 
 
 def _fail(exc: APIError) -> None:
@@ -38,7 +39,7 @@ def _fail(exc: APIError) -> None:
 
 
 def _default_model() -> str:
-    return get_state().settings.chat_default_model
+    return get_state().settings.chat.default_model
 
 
 @claude_cli.command("ping")
@@ -58,6 +59,13 @@ def ping(alias: str | None, model: str | None) -> None:
     elapsed = (time.perf_counter() - started) * 1000
     request_id = getattr(message, "_request_id", None) or "-"
     click.echo(f"ok: {message.model} answered in {elapsed:.0f} ms (request id {request_id})")
+    redis_url = get_state().settings.jobs.get("REDIS_URL")
+    if redis_url:
+        why = redis_reachable(redis_url)
+        if why is not None:
+            click.secho(f"error: jobs' Redis cannot be reached ({why}); starting a job answers 503", fg="red", err=True)
+            raise SystemExit(1)
+        click.echo("ok: jobs' Redis answers")
 
 
 @claude_cli.command("usage")
@@ -72,9 +80,10 @@ def usage(since: str | None, until: str | None, by: str, fmt: str) -> None:
 
     The same report as Django's ``manage.py claude_usage``.
     """
-    groups = [g.strip() for g in by.split(",") if g.strip()]
-    if not groups or any(g not in GROUPS for g in groups):
-        raise click.BadParameter(f"{by!r}: choose from {', '.join(GROUPS)}", param_hint="--by")
+    try:
+        groups = parse_groups(by)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--by") from None
     try:
         start = parse_since(since) if since else None
         end = parse_since(until) if until else None

@@ -64,9 +64,9 @@ def _json_safe(value: Any) -> Any:
 
 
 def record_row(record: UsageRecord) -> dict[str, Any]:
-    """A record as one flat row (``user_id`` and ``client`` lifted out of the context for grouping)."""
+    """A record as one flat row (``user_id`` and the client alias lifted out of the context for grouping)."""
     context = _json_safe(record.context)
-    user = context.get("user")
+    user = context.get("user_id")
     return {
         "id": record.id,
         "created_at": record.created_at,
@@ -88,7 +88,7 @@ def record_row(record: UsageRecord) -> dict[str, Any]:
         "error_type": record.error_type,
         "request_id": record.request_id,
         "user_id": None if user is None else str(user)[:255],
-        "client": context.get("client"),
+        "client": context.get("alias"),
         "context": context,
     }
 

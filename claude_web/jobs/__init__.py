@@ -25,6 +25,7 @@ record passes an idempotency claim keyed by job id, attempt and call number, and
 from ._config import ClientRegistry, JobsConfig, RetryPolicy, import_string, is_retryable, retry_delay
 from ._model import (
     JOB_KINDS,
+    TASK_NAMES,
     JobNotFound,
     JobRequestError,
     RetryJob,
@@ -34,10 +35,12 @@ from ._model import (
     validate_params,
 )
 from ._runner import JobRunner
-from ._service import Executor, Job, JobService, ThreadExecutor, sse_frame
+from ._service import CeleryExecutor, Executor, Job, JobService, ThreadExecutor
 
 __all__ = [
     "JOB_KINDS",
+    "TASK_NAMES",
+    "CeleryExecutor",
     "ClientRegistry",
     "Executor",
     "Job",
@@ -55,6 +58,5 @@ __all__ = [
     "is_retryable",
     "job_finished",
     "retry_delay",
-    "sse_frame",
     "validate_params",
 ]

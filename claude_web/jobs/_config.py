@@ -1,21 +1,18 @@
-"""Jobs configuration (``JobsConfig``), the per-process client registry, and the retry policy."""
+"""Jobs configuration (``JobsConfig``) and the job-level retry policy.
+
+Clients come from the web layer's one registry (:class:`claude_web.web.clients.ClientRegistry`); the settings
+come from the one schema (:mod:`claude_web.web.settings`), whichever source they were read from.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
-import importlib
-import json
-import os
 import random
-import threading
 import time
-import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._client import Anthropic, AsyncAnthropic
 from .._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -24,42 +21,32 @@ from .._exceptions import (
     RateLimitError,
 )
 from ..relay import MemoryRelay, Relay, relay_from_url
-from ._model import JobRequestError
+from ..web.clients import ClientRegistry, import_string
+from ..web.settings import JobsSettings, Where, settings_from_env
+from ..web.settings import _parse_jobs as parse_jobs_section
 
-if TYPE_CHECKING:
-    from ._runner import JobRunner
+__all__ = ["ClientRegistry", "JobsConfig", "RetryPolicy", "import_string", "is_retryable", "retry_delay"]
 
-
-# ---------------------------------------------------------------------------------------------------------------
-# configuration and clients
-
-
-def import_string(path: str) -> Any:
-    """``"package.module:attr"`` or ``"package.module.attr"`` -> the object."""
-    module_name, sep, attr = path.partition(":")
-    if not sep:
-        module_name, _, attr = path.rpartition(".")
-    if not module_name or not attr:
-        raise ImportError(f"{path!r} is not a dotted path like 'myproject.claude:make_client'")
-    obj: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _resolve(value: Any) -> Any:
-    return import_string(value) if isinstance(value, str) else value
+_FIELDS = (
+    ("REDIS_URL", "redis_url"), ("CELERY_APP", "celery_app"), ("CLIENT_FACTORY", "client_factory"),
+    ("USAGE_RECORDER", "usage_recorder"), ("KEY_PREFIX", "key_prefix"), ("STREAM_MAXLEN", "stream_maxlen"),
+    ("TTL", "ttl"), ("JOB_TTL", "job_ttl"), ("QUEUE", "queue"), ("MAX_RETRIES", "max_retries"),
+    ("RETRY_BACKOFF", "retry_backoff"), ("RETRY_BACKOFF_MAX", "retry_backoff_max"), ("MAX_ATTEMPTS", "max_attempts"),
+    ("CLIENT_MAX_RETRIES", "client_max_retries"), ("CREATE_TIMEOUT", "create_timeout"),
+    ("BATCH_POLL_INTERVAL", "batch_poll_interval"), ("HEARTBEAT", "heartbeat"), ("THREADS", "threads"),
+    ("ALIASES", "aliases"), ("OWNER", "owner"),
+)  # fmt: skip
 
 
 @dataclass
 class JobsConfig:
-    """Everything jobs need, for web processes and workers alike (the adapters build it from their settings).
+    """Everything jobs need, for web processes and workers alike: the ``JOBS`` section of the settings.
 
     ``redis_url`` chooses the mode: set, jobs run on Celery workers with a Redis relay; unset, they run in
-    threads of this process with an in-memory relay. ``client_factory`` is ``callable(alias) -> Anthropic`` or
-    its dotted path; without it clients come from ``CLAUDE_WEB_CLIENTS`` (see :class:`ClientRegistry`).
-    ``usage_recorder`` (callable or dotted path) receives every job's usage records in the worker; without it
-    the records go to the factory client's own ``usage_recorder``.
+    threads of this process with an in-memory relay. ``client_factory`` (``callable(alias) -> Anthropic`` or its
+    dotted path) replaces the app's clients; ``usage_recorder`` (callable or dotted path) receives every job's
+    usage records instead of the app's usage pipeline. ``owner`` (callable or dotted path) is read by the
+    adapters: who owns a job started by a request.
     """
 
     redis_url: str | None = None
@@ -81,56 +68,23 @@ class JobsConfig:
     batch_poll_interval: float = 30.0
     heartbeat: float = 15.0
     threads: int = 4
-
-    _FIELDS = (
-        ("REDIS_URL", "redis_url", str),
-        ("CELERY_APP", "celery_app", str),
-        ("CLIENT_FACTORY", "client_factory", str),
-        ("USAGE_RECORDER", "usage_recorder", str),
-        ("KEY_PREFIX", "key_prefix", str),
-        ("STREAM_MAXLEN", "stream_maxlen", int),
-        ("TTL", "ttl", int),
-        ("JOB_TTL", "job_ttl", int),
-        ("QUEUE", "queue", str),
-        ("MAX_RETRIES", "max_retries", int),
-        ("RETRY_BACKOFF", "retry_backoff", float),
-        ("RETRY_BACKOFF_MAX", "retry_backoff_max", float),
-        ("MAX_ATTEMPTS", "max_attempts", int),
-        ("CLIENT_MAX_RETRIES", "client_max_retries", int),
-        ("CREATE_TIMEOUT", "create_timeout", float),
-        ("BATCH_POLL_INTERVAL", "batch_poll_interval", float),
-        ("HEARTBEAT", "heartbeat", float),
-        ("THREADS", "threads", int),
-    )
+    owner: Any = None
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> JobsConfig:
-        """From ``{"REDIS_URL": ..., "CLIENT_FACTORY": ..., ...}`` (the Django ``CLAUDE_WEB["JOBS"]`` shape)."""
-        known = {key for key, _, _ in cls._FIELDS} | {"ALIASES"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown jobs setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        kwargs: dict[str, Any] = {}
-        for key, attr, _ in cls._FIELDS:
-            if key in data and data[key] is not None:
-                kwargs[attr] = data[key]
-        if data.get("ALIASES") is not None:
-            kwargs["aliases"] = tuple(data["ALIASES"])
+    def from_settings(cls, jobs: JobsSettings) -> JobsConfig:
+        """From the parsed ``JOBS`` section."""
+        kwargs = {attr: jobs.values[key] for key, attr in _FIELDS if jobs.values.get(key) is not None}
         return cls(**kwargs)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, prefix: str = "CLAUDE_WEB_") -> JobsConfig:
-        """From ``CLAUDE_WEB_REDIS_URL``, ``CLAUDE_WEB_CLIENT_FACTORY``, ``CLAUDE_WEB_USAGE_RECORDER``... ."""
-        env = os.environ if environ is None else environ
-        kwargs: dict[str, Any] = {}
-        for key, attr, kind in cls._FIELDS:
-            value = env.get(prefix + key)
-            if value:
-                kwargs[attr] = kind(value)
-        aliases = env.get(prefix + "ALIASES")
-        if aliases:
-            kwargs["aliases"] = tuple(a.strip() for a in aliases.split(",") if a.strip())
-        return cls(**kwargs)
+    def from_mapping(cls, data: Mapping[str, Any], *, where: str = "JOBS") -> JobsConfig:
+        """From ``{"REDIS_URL": ..., "CLIENT_FACTORY": ..., ...}`` (the ``JOBS`` section's shape)."""
+        return cls.from_settings(parse_jobs_section(dict(data), Where(where)))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> JobsConfig:
+        """From ``CLAUDE_WEB_REDIS_URL`` / ``CLAUDE_WEB_JOBS_REDIS_URL``, ``CLAUDE_WEB_CLIENT_FACTORY``... ."""
+        return cls.from_settings(settings_from_env(environ).jobs)
 
     def __repr__(self) -> str:
         return f"<JobsConfig mode={'celery' if self.redis_url else 'in-process'} prefix={self.key_prefix!r}>"
@@ -151,168 +105,15 @@ class JobsConfig:
         return MemoryRelay(maxlen=self.stream_maxlen, ttl=self.ttl, job_ttl=self.job_ttl)
 
     def make_clients(self) -> ClientRegistry:
-        return ClientRegistry(_resolve(self.client_factory), aliases=self.aliases)
+        """The clients of a worker without a web app: ``client_factory``, else ``CLAUDE_WEB_CLIENTS`` from the
+        environment (see :func:`~claude_web.web.settings.settings_from_env`)."""
+        factory = import_string(self.client_factory) if isinstance(self.client_factory, str) else self.client_factory
+        return ClientRegistry(factory, aliases=self.aliases)
 
-    def make_runner(self, relay: Relay | None = None) -> JobRunner:
-        from ._runner import JobRunner
-
-        return JobRunner(
-            relay or self.make_relay(),
-            self.make_clients(),
-            recorder=_resolve(self.usage_recorder),
-            policy=self.retry_policy(),
-            client_max_retries=self.client_max_retries,
-            create_timeout=self.create_timeout,
-            batch_poll_interval=self.batch_poll_interval,
-        )
-
-
-def _env_clients(environ: Mapping[str, str]) -> dict[str, dict[str, Any]] | None:
-    raw = environ.get("CLAUDE_WEB_CLIENTS")
-    if not raw:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise ValueError("CLAUDE_WEB_CLIENTS must be a JSON object {alias: {base_url, api_key_env, ...}}") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise ValueError("CLAUDE_WEB_CLIENTS must be a JSON object {alias: {base_url, api_key_env, ...}}")
-    return data
-
-
-_CLIENT_OPTIONS = frozenset(
-    {"base_url", "api_key", "api_key_env", "auth_token_env", "timeout", "max_retries", "default_headers"}
-)
-
-
-class ClientRegistry:
-    """One client per process and alias, built on first use (and again after a ``fork``).
-
-    Built by ``factory(alias)`` when given; otherwise from the ``CLAUDE_WEB_CLIENTS`` environment variable,
-    ``{"default": {"base_url": "...", "api_key_env": "MY_KEY_VAR"}, "fast": {...}}`` (``api_key`` may be
-    given directly; it is read in the process that builds the client and never travels with a job); with
-    neither, the one alias ``default`` is ``Anthropic()`` from ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_BASE_URL``.
-    """
-
-    def __init__(
-        self,
-        factory: Callable[[str], Anthropic] | None = None,
-        *,
-        aliases: tuple[str, ...] | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        self._factory = factory
-        self._environ = os.environ if environ is None else environ
-        self._aliases = aliases
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
-        self._clients: dict[str, Anthropic] = {}
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncAnthropic]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def __repr__(self) -> str:
-        return f"<ClientRegistry aliases={sorted(self._clients)}>"
-
-    def known_aliases(self) -> tuple[str, ...] | None:
-        """The aliases this registry can build, or ``None`` when only the factory knows."""
-        if self._aliases is not None:
-            return self._aliases
-        if self._factory is not None:
-            return None
-        env = _env_clients(self._environ)
-        return tuple(env) if env is not None else ("default",)
-
-    def validate(self, alias: Any) -> str:
-        """The alias if it can be built; :class:`JobRequestError` (at enqueue time) if not."""
-        if not isinstance(alias, str) or not alias:
-            raise JobRequestError("alias", "must be a client alias name")
-        known = self.known_aliases()
-        if known is not None:
-            if alias not in known:
-                raise JobRequestError("alias", f"unknown client alias {alias!r}")
-            return alias
-        try:
-            self.get(alias)
-        except Exception as exc:
-            raise JobRequestError("alias", f"unknown client alias {alias!r}") from exc
-        return alias
-
-    def get(self, alias: str = "default") -> Anthropic:
-        """The process's client for ``alias``."""
-        with self._lock:
-            if self._pid != os.getpid():  # forked: the parent's connection pool is not ours
-                self._pid = os.getpid()
-                self._clients = {}
-                self._async = weakref.WeakKeyDictionary()
-            client = self._clients.get(alias)
-            if client is None:
-                client = self._build(alias)
-                self._clients[alias] = client
-            return client
-
-    def _build(self, alias: str) -> Anthropic:
-        if self._factory is not None:
-            client = self._factory(alias)
-            if client is None:
-                raise KeyError(f"client factory returned no client for alias {alias!r}")
-            return client
-        env = _env_clients(self._environ)
-        if env is None:
-            if alias != "default":
-                raise KeyError(f"unknown client alias {alias!r} (only 'default' without CLAUDE_WEB_CLIENTS)")
-            return Anthropic()
-        if alias not in env:
-            raise KeyError(f"unknown client alias {alias!r}; CLAUDE_WEB_CLIENTS has {', '.join(sorted(env))}")
-        options = env[alias]
-        unknown = sorted(set(options) - _CLIENT_OPTIONS)
-        if unknown:
-            raise ValueError(f"CLAUDE_WEB_CLIENTS[{alias!r}]: unknown option {unknown[0]!r}")
-        kwargs: dict[str, Any] = {
-            k: options[k] for k in ("base_url", "timeout", "max_retries", "default_headers") if k in options
-        }
-        if "api_key" in options:
-            kwargs["api_key"] = options["api_key"]
-        elif "api_key_env" in options:
-            kwargs["api_key"] = self._environ.get(options["api_key_env"])
-        if "auth_token_env" in options:
-            kwargs["auth_token"] = self._environ.get(options["auth_token_env"])
-        return Anthropic(**kwargs)
-
-    def async_client(self, alias: str = "default") -> AsyncAnthropic:
-        """An ``AsyncAnthropic`` for ``alias`` bound to the running event loop.
-
-        An async client's connections belong to the loop that opened them; reusing one under a second
-        ``asyncio.run`` fails with "Event loop is closed". This gives each loop its own client (built from the
-        same options as :meth:`get`) and forgets it with the loop. Close them with :meth:`aclose_loop_clients`.
-        """
-        loop = asyncio.get_running_loop()
-        sync = self.get(alias)
-        with self._lock:
-            per_loop = self._async.setdefault(loop, {})
-            client = per_loop.get(alias)
-            if client is None:
-                client = AsyncAnthropic(
-                    api_key=sync.api_key,
-                    auth_token=sync.auth_token,
-                    base_url=sync.base_url,
-                    timeout=sync.timeout,
-                    max_retries=sync.max_retries,
-                    default_headers=sync._custom_headers,
-                    usage_recorder=sync._usage_recorder,
-                    usage_context=sync._usage_context,
-                    pricing=sync._pricing,
-                )
-                per_loop[alias] = client
-            return client
-
-    async def aclose_loop_clients(self) -> None:
-        """Close the async clients of the running loop (call it before the loop ends)."""
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            clients = list(self._async.pop(loop, {}).values())
-        for client in clients:
-            await client.close()
+    def recorder(self) -> Any:
+        """The configured ``usage_recorder`` as a callable (or ``None``)."""
+        value = self.usage_recorder
+        return import_string(value) if isinstance(value, str) else value
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -9,10 +9,19 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..web.errors import RequestError
+
 log = logging.getLogger("claude_web.jobs")
 
 
 JOB_KINDS = ("create", "stream", "batch")
+TASK_NAMES = {
+    "create": "claude_web.create_message",
+    "stream": "claude_web.stream_message",
+    "batch": "claude_web.run_batch",
+    "poll": "claude_web.poll_batch",
+}
+"""The Celery task name of each job kind (``poll`` checks a submitted batch)."""
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _CUSTOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PARAMS = frozenset(
@@ -47,16 +56,8 @@ class JobNotFound(LookupError):
     """No such job for this owner (a missing job and somebody else's job look the same: 404)."""
 
 
-class JobRequestError(ValueError):
-    """A job the service refuses at enqueue time (400); ``field`` names the offending part."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"error": {"type": "invalid_request", "field": self.field, "message": self.message}}
+JobRequestError = RequestError
+"""A job the service refuses at enqueue time (400): the web layer's one request-error class."""
 
 
 class RetryJob(Exception):

@@ -17,7 +17,7 @@ from .._exceptions import (
 )
 from ..relay import TERMINAL_STATES, Relay
 from ..usage import ModelPrice, UsageRecord, UsageRecorder
-from ..web_stream import _translate, safe_error
+from ..web.events import safe_error, translate
 from ._config import ClientRegistry, RetryPolicy, is_retryable, retry_delay
 from ._model import JobRequestError, RetryJob, batch_completed, job_finished, validate_params
 
@@ -129,10 +129,7 @@ class JobRunner:
                     error_type="worker_lost",
                     context={**context, "attempt": previous},
                 )
-                try:
-                    deliver = self.clients.get(str(context.get("alias") or "default"))._usage_recorder
-                except Exception:
-                    deliver = None
+                deliver = self.clients.recorder
                 if self.emit_usage(job_id, f"{previous}:1", record, deliver, quiet=True):
                     log.warning("job %s: attempt %d lost its worker mid-call; recorded as aborted", job_id, previous)
         if attempt > start:
@@ -156,7 +153,7 @@ class JobRunner:
         if self.relay.is_cancelled(job_id):
             return self._cancelled(job_id, kind, owner)
         attempt = self.relay.next_attempt(job_id)
-        context = {"job_id": job_id, "job_kind": kind, "alias": alias, "user": owner or None, "attempt": attempt}
+        context = {"job_id": job_id, "job_kind": kind, "alias": alias, "owner": owner or None, "attempt": attempt}
         operation = {"create": "messages.create", "stream": "messages.stream"}.get(kind, "batches.create")
         self._settle_lost_calls(job_id, job, attempt, context, params.get("model"), operation)
         if attempt > self.policy.max_attempts:
@@ -187,7 +184,7 @@ class JobRunner:
                 {"type": "invalid_request_error", "message": "The job's parameters or client alias are invalid."},
             )
         try:
-            guard.deliver = base._usage_recorder
+            guard.deliver = self.clients.recorder
             client = base.with_options(usage_recorder=guard, usage_context=context, max_retries=self.client_max_retries)
             if kind == "create":
                 return self._create(job_id, client, params, owner, guard)
@@ -264,7 +261,7 @@ class JobRunner:
             first = True
             checked = time.monotonic()
             for raw in stream:
-                out = _translate(raw)
+                out = translate(raw, pricing=client.pricing)
                 if out is not None and out[0] == "done":
                     done = out[1]
                 elif out is not None:
@@ -334,9 +331,9 @@ class JobRunner:
         return None
 
     def _record_batch_usage(self, job_id: str, job: Mapping[str, str], results: list[dict[str, Any]]) -> None:
-        base = {"job_id": job_id, "job_kind": "batch", "alias": job.get("alias"), "user": job.get("owner") or None}
+        base = {"job_id": job_id, "job_kind": "batch", "alias": job.get("alias"), "owner": job.get("owner") or None}
         client = self.clients.get(job.get("alias") or "default")
-        deliver = client._usage_recorder
+        deliver = self.clients.recorder
         pricing = client.pricing if self.pricing is None else self.pricing
         for entry in results:
             result = entry.get("result") or {}

@@ -1,4 +1,4 @@
-"""The web side: executors (threads, or Celery via :mod:`claude_web.celery`) and ``JobService``."""
+"""The web side: executors (threads of this process, or Celery workers) and ``JobService``."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..relay import TERMINAL_STATES, Relay, RelayEvent, check_event_id
-from ._config import ClientRegistry, JobsConfig
-from ._model import _JOB_ID, JobNotFound, JobRequestError, RetryJob, validate_params
+from ..usage import UsageRecorder
+from ..web.sse import write_events
+from ._config import ClientRegistry, JobsConfig, import_string
+from ._model import _JOB_ID, TASK_NAMES, JobNotFound, JobRequestError, RetryJob, validate_params
 from ._runner import JobRunner, _now
 
 log = logging.getLogger("claude_web.jobs")
@@ -77,6 +79,35 @@ class ThreadExecutor:
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
+class CeleryExecutor:
+    """The web side of the Celery mode: sends tasks by name (the web process needs no task code)."""
+
+    mode = "celery"
+
+    def __init__(self, app: Any = None, *, queue: str | None = None) -> None:
+        self._app = app
+        self.queue = queue
+
+    @property
+    def app(self) -> Any:
+        if isinstance(self._app, str):
+            self._app = import_string(self._app)
+        if self._app is None:
+            try:
+                import celery
+            except ImportError as exc:
+                raise ImportError('claude-web jobs on Celery need it: pip install "claude-web[celery]"') from exc
+            self._app = celery.current_app
+        return self._app
+
+    def submit(self, kind: str, job_id: str, alias: str, params: dict[str, Any], owner: str) -> None:
+        self.app.send_task(
+            TASK_NAMES[kind],
+            kwargs={"job_id": job_id, "alias": alias, "params": params, "owner": owner},
+            queue=self.queue,
+        )
+
+
 @dataclass(frozen=True)
 class Job:
     """A job as the web side sees it."""
@@ -105,13 +136,6 @@ class Job:
         return out
 
 
-def sse_frame(event: RelayEvent) -> str:
-    """One SSE frame: ``id:``/``event:``/``data:`` lines, or a keep-alive comment for a heartbeat."""
-    if not event.event:
-        return ": keep-alive\n\n"
-    return f"id: {event.id}\nevent: {event.event}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n"
-
-
 class JobService:
     """Start, watch, inspect and cancel jobs on behalf of an owner (a user id string)."""
 
@@ -131,23 +155,37 @@ class JobService:
         return self.executor.mode
 
     @classmethod
-    def from_config(cls, config: JobsConfig) -> JobService:
-        """Celery + Redis when ``config.redis_url`` is set, else threads + memory; logs the mode chosen."""
+    def from_config(
+        cls, config: JobsConfig, *, clients: ClientRegistry | None = None, recorder: UsageRecorder | None = None
+    ) -> JobService:
+        """Celery + Redis when ``config.redis_url`` is set, else threads + memory; logs the mode chosen.
+
+        ``clients`` and ``recorder`` are the app's (the web runtime passes its own); without them they come from
+        ``config`` (``client_factory``, ``usage_recorder``) or the environment.
+        """
         relay = config.make_relay()
+        clients = clients or config.make_clients()
         executor: Executor
         if config.redis_url:
-            from ..celery import CeleryExecutor
-
             executor = CeleryExecutor(config.celery_app, queue=config.queue)
             log.info("claude-web jobs: Celery workers with the Redis relay %r", relay)
         else:
-            executor = ThreadExecutor(config.make_runner(relay), threads=config.threads)
+            runner = JobRunner(
+                relay,
+                clients,
+                recorder=recorder or config.recorder(),
+                policy=config.retry_policy(),
+                client_max_retries=config.client_max_retries,
+                create_timeout=config.create_timeout,
+                batch_poll_interval=config.batch_poll_interval,
+            )
+            executor = ThreadExecutor(runner, threads=config.threads)
             log.info(
                 "claude-web jobs: in-process mode (no Redis URL configured): %d threads and an in-memory "
                 "relay; jobs do not survive a restart",
                 config.threads,
             )
-        return cls(relay, executor, clients=config.make_clients(), heartbeat=config.heartbeat)
+        return cls(relay, executor, clients=clients, heartbeat=config.heartbeat)
 
     def start(self, kind: str, params: Any, *, owner: str, alias: Any = "default") -> Job:
         """Validate and enqueue a job; :class:`JobRequestError` for bad input (nothing is enqueued then)."""
@@ -196,17 +234,17 @@ class JobService:
         return self.relay.events(job_id, after, heartbeat=self.heartbeat, timeout=timeout, yield_heartbeats=heartbeats)
 
     def sse(
-        self, job_id: str, owner: str, last_event_id: str | None = None, *, timeout: float | None = None
-    ) -> Iterator[str]:
-        """An SSE body (``str`` frames, heartbeat comments included) for a streaming response."""
+        self,
+        job_id: str,
+        owner: str,
+        last_event_id: str | None = None,
+        *,
+        timeout: float | None = None,
+        retry: int = 2000,
+    ) -> Iterator[bytes]:
+        """An SSE body (heartbeat comments included) for a streaming response, through the one SSE writer."""
         events = self.events(job_id, owner, last_event_id, heartbeats=True, timeout=timeout)
-
-        def frames() -> Iterator[str]:
-            yield "retry: 2000\n\n"
-            for event in events:
-                yield sse_frame(event)
-
-        return frames()
+        return write_events(events, heartbeat=self.heartbeat, retry=retry)
 
     def cancel(self, job_id: str, owner: str) -> dict[str, Any]:
         """Cancel: a queued job ends now; a running one stops at its next event (the worker publishes it)."""

@@ -3,7 +3,8 @@
 Fixtures:
 
 - ``fake_claude``: a FakeClaude shared by the whole session (started on first use, stopped at the end),
-  cleared before each test so every test starts with no requests, queued replies, batches or counters.
+  cleared before each test so every test starts with no requests, queued replies, batches, files, cached
+  prompts or counters.
 - ``fake_claude_base_url``: its ``base_url`` (``http://127.0.0.1:PORT``).
 - ``fake_claude_server``: the same session server without the per-test clear.
 """

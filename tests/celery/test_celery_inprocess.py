@@ -76,7 +76,7 @@ def test_stream_job_end_to_end(harness: Harness, clean_fake: Any) -> None:
     assert status["result"]["content"][0]["text"] == answer
     records = harness.for_job(job.id)
     assert [(r.status, r.operation) for r in records] == [("ok", "messages.stream")]
-    assert records[0].context["user"] == "alice" and records[0].output_tokens > 0
+    assert records[0].context["owner"] == "alice" and records[0].output_tokens > 0
 
 
 def test_create_job_stores_the_message_dict(harness: Harness, clean_fake: Any) -> None:

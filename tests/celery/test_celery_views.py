@@ -67,7 +67,7 @@ def django_service(django_settings: None, service: JobService) -> Iterator[JobSe
     with override_settings(ROOT_URLCONF="cw_django_urls"):
         django_jobs.set_job_service(service)
         yield service
-        django_jobs._service = None  # the fixture `service` closes it
+        django_jobs.set_job_service(None)
 
 
 def test_django_start_events_status_and_idor(django_service: JobService, clean_fake: Any) -> None:
@@ -94,7 +94,9 @@ def test_django_start_events_status_and_idor(django_service: JobService, clean_f
 
 
 def test_django_bad_requests(django_service: JobService) -> None:
-    assert _call("post", "/ai/jobs/", None, {"kind": "stream", "params": PARAMS}).status_code == 403
+    anonymous = _call("post", "/ai/jobs/", None, {"kind": "stream", "params": PARAMS})
+    assert anonymous.status_code == 401  # jobs follow CHAT["LOGIN_REQUIRED"] (on by default), as chat does
+    assert json.loads(anonymous.content)["error"]["type"] == "authentication_required"
     bad = _call("post", "/ai/jobs/", 1, {"kind": "stream", "params": {**PARAMS, "max_tokens": -1}})
     assert bad.status_code == 400
     assert json.loads(bad.content)["error"]["field"] == "params.max_tokens"
@@ -128,6 +130,7 @@ def flask_app(service: JobService) -> Any:
 
     app = Flask(__name__)
     app.secret_key = "jobs-tests"
+    app.config["CLAUDE_WEB_CHAT_LOGIN_REQUIRED"] = False  # anonymous visitors own jobs through their session
     app.register_blueprint(create_jobs_blueprint(service=service), url_prefix="/ai/jobs")
     return app
 

@@ -56,7 +56,7 @@ def test_long_create_call_end_to_end(service: JobService, workers: Workers, fake
     assert status["state"] == "done" and status["result"]["content"][0]["text"] == answer
     rows = _rows(workers, job.id, 1)
     assert [(r["status"], r["operation"]) for r in rows] == [("ok", "messages.create")]
-    assert rows[0]["context"]["user"] == "alice"
+    assert rows[0]["context"]["owner"] == "alice"
     request_body = fake.requests[-1]
     assert TEST_KEY not in json.dumps(service.relay.get_job(job.id))
     assert request_body is not None

@@ -22,7 +22,7 @@ import pytest
 import claude_web
 import claude_web.pricing
 import claude_web.usage
-import claude_web.web_stream
+import claude_web.web.events
 from claude_web.pricing import (
     DEFAULT_PRICING,
     CostBreakdown,
@@ -514,6 +514,6 @@ def test_tracker_reads_the_new_counts_and_fills_the_parts() -> None:
 
 
 def test_module_examples_run() -> None:
-    for module in (claude_web.pricing, claude_web.usage, claude_web.web_stream):
+    for module in (claude_web.pricing, claude_web.usage, claude_web.web.events):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -50,7 +50,7 @@ def test_anthropic_client_without_key_is_e002(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_missing_extras_are_e003_and_e004(monkeypatch: pytest.MonkeyPatch) -> None:
-    import claude_web_django.checks as checks
+    import claude_web.web.checks as checks
 
     monkeypatch.setattr(checks, "_has_module", lambda name: False)
     value = {"CLIENTS": {"default": FAKE, "aws": {"BACKEND": "bedrock"}, "gcp": {"BACKEND": "vertex"}}}

@@ -61,13 +61,14 @@ def test_clients_without_usage_hooks_still_build(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A backend class that does not take the usage options is built without them, with a warning."""
-    import claude_web_django.clients as clients
 
     class Plain:
         def __init__(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
             self.api_key, self.base_url = api_key, base_url
 
-    monkeypatch.setattr(clients, "_client_class", lambda cfg, asynchronous: Plain)
+    import claude_web.web.clients as registry
+
+    monkeypatch.setattr(registry, "client_class", lambda cfg, asynchronous: Plain)
     client = build_client(ClientSettings("p", "fake", {"base_url": "http://x"}))
     assert isinstance(client, Plain) and client.base_url == "http://x" and client.api_key == FAKE_API_KEY
     assert "not recorded in the usage ledger" in caplog.text

@@ -29,6 +29,7 @@ def make_app(fake_claude: Any) -> Iterator[AppFactory]:
         }
         app.config["CLAUDE_WEB_USAGE_STORAGE"] = "none"
         app.config["CLAUDE_WEB_CHAT_MODELS"] = ["claude-haiku-4-5", "claude-sonnet-4-5"]
+        app.config["CLAUDE_WEB_CHAT_LOGIN_REQUIRED"] = False
         app.config.update(config)
         claude = ClaudeWeb()
         recorded = Recorded()
@@ -44,7 +45,7 @@ def make_app(fake_claude: Any) -> Iterator[AppFactory]:
         usage_recorded.disconnect(recorded.add, sender=app)
         state = app.extensions.get("claude_web")
         if state is not None:
-            state.sync_clients.close()
+            state.runtime.close()
 
 
 @pytest.fixture

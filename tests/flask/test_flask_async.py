@@ -62,8 +62,8 @@ def test_two_sequential_async_requests_over_a_real_server(make_app: Any, serve: 
     assert seen[0][1] is not seen[1][1]
     records = t.usage.wait(3)
     assert [r.status for r in records] == ["ok", "ok", "ok"]
-    assert {r.context["user"] for r in records} == {"async-user"}
-    assert get_state(t.app).async_clients.loops() == 0  # closed loops were dropped
+    assert {r.context["user_id"] for r in records} == {"async-user"}
+    assert get_state(t.app).runtime.clients.loops() == 0  # closed loops were dropped
 
 
 def test_async_client_outside_a_loop_is_a_clear_error(make_app: Any) -> None:

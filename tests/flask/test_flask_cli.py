@@ -33,7 +33,7 @@ def test_ping_ok_and_error_without_leaking_the_key(make_app: Any, fake_claude: A
         assert "VERY-SECRET" not in output
     records = t.usage.wait(2)
     assert [r.status for r in records] == ["ok", "error"]
-    assert records[0].context == {"client": "default", "source": "cli"}
+    assert records[0].context == {"alias": "default", "backend": "fake", "source": "cli"}
 
 
 def test_chat_streams_and_keeps_the_conversation(make_app: Any, fake_claude: Any) -> None:

@@ -101,13 +101,14 @@ def test_per_request_client_is_a_cheap_view_kept_on_g(make_app: Any) -> None:
         client = t.claude.client
         assert client is t.claude.get_client("default")
         assert g._claude_web_clients["default"] is client
-        base = get_state(t.app).sync_clients.get("default")
+        base = get_state(t.app).runtime.clients.get("default")
         assert client is not base
         assert client._client is base._client  # one connection pool for every request
         context = client.usage_context
-        assert context["user"] == "alice"
+        assert context["user_id"] == "alice"
         assert context["request_id"] == "req-123"
-        assert context["client"] == "default"
+        assert context["alias"] == "default"
+        assert context["path"] == "/x"
         assert context["quota_key"] == "user:alice"
     with t.app.test_request_context("/y"):
         other = t.claude.client
@@ -124,9 +125,9 @@ def test_usage_record_carries_request_metadata(make_app: Any, fake_claude: Any) 
     assert events[-1]["event"] == "done"
     [record] = t.usage.wait(1)
     assert record.status == "ok"
-    assert record.context["user"] == "42"
+    assert record.context["user_id"] == "42"
     assert record.context["request_id"] == "abc"
-    assert record.context["endpoint"] == "claude_web.chat"
+    assert record.context["path"] == "/claude/chat"
     assert fake_claude.last_request is not None
 
 
@@ -158,7 +159,7 @@ def test_client_outside_a_request_carries_only_the_alias(make_app: Any) -> None:
     with t.app.app_context():
         client = t.claude.client
         assert isinstance(client, Anthropic)
-        assert client.usage_context == {"client": "default"}
+        assert client.usage_context == {"alias": "default", "backend": "fake"}
     with pytest.raises(RuntimeError, match="not set up"):
         get_state(Flask("bare"))
 
@@ -183,7 +184,7 @@ def test_a_failing_user_loader_means_anonymous_not_a_500(make_app: Any, fake_cla
     assert response.status_code == 200
     assert "event: done" in response.get_data(as_text=True)
     [record] = t.usage.wait(1)
-    assert record.context["user"] is None
+    assert record.context["user_id"] is None
     assert record.context["quota_key"] == "ip:127.0.0.1"
 
 
@@ -192,4 +193,4 @@ def test_user_loader_from_a_dotted_path(make_app: Any) -> None:
     with t.app.test_request_context("/"):
         import getpass
 
-        assert t.claude.request_metadata()["user"] == getpass.getuser()
+        assert t.claude.request_metadata()["user_id"] == getpass.getuser()

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from claude_web.testing import text
+from claude_web_flask import get_state
 from claude_web_flask.jobs import create_jobs_blueprint
 
 HI = [{"role": "user", "content": "Hi"}]
@@ -43,10 +44,10 @@ def test_jobs_use_the_extension(make_app: Any, fake_claude: Any) -> None:
     assert started.status_code == 202, started.get_data(as_text=True)
     assert _wait_done(client, started.get_json()["job_id"]) == "done"
     (record,) = under.usage.wait(1)
-    assert record.status == "ok" and record.context["user"] == "alice"
+    assert record.status == "ok" and record.context["user_id"] == "alice"
     assert record.context["quota_key"] == "user:alice"
     assert fake_claude.last_request.path == "/v1/messages"  # through CLAUDE_WEB_CLIENTS' fake backend
 
     over = client.post("/jobs/", json={"kind": "stream", "params": {"messages": HI}})
     assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
-    app.extensions["claude_web_jobs"].close()
+    get_state(app).runtime.set_jobs(None)

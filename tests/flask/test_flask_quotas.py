@@ -123,7 +123,7 @@ def test_quota_store_down_fails_open_or_closed(make_app: Any, fake_claude: Any) 
 def test_memory_quota_store_for_single_process_apps(make_app: Any, fake_claude: Any) -> None:
     _not_near_a_minute_boundary()
     t = make_app(CLAUDE_WEB_QUOTAS={"REQUESTS_PER_MINUTE": 1}, CLAUDE_WEB_QUOTA_STORE="memory")
-    assert get_state(t.app).quota is not None
+    assert get_state(t.app).runtime.quota is not None
     fake_claude.queue(text("one", chunks=1))
     client = t.app.test_client()
     first = client.post("/claude/chat", json=chat_body())

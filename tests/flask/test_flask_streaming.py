@@ -148,7 +148,7 @@ def test_stream_response_from_an_app_view(make_app: Any, serve: Any, fake_claude
     assert "".join(e["data"]["text"] for e in named if e["event"] == "text") == "Short answer"
     sent = fake_claude.last_request
     assert sent is not None
-    assert t.usage.wait(1)[0].context["endpoint"] == "summarize"
+    assert t.usage.wait(1)[0].context["path"] == "/summarize"
 
 
 def test_heartbeats_only_when_due(make_app: Any, serve: Any, fake_claude: Any) -> None:
@@ -205,7 +205,7 @@ def test_async_view_can_return_a_streamed_response(make_app: Any, serve: Any, fa
     events = parse_sse("".join(c for _, c in chunks))
     assert "".join(e["data"]["text"] for e in events if e.get("event") == "text") == "from an async view"
     [record] = t.usage.wait(1)
-    assert record.status == "ok" and record.context["endpoint"] == "async_stream"
+    assert record.status == "ok" and record.context["path"] == "/async-stream"
 
 
 def test_concurrent_streams_keep_their_own_request_metadata(make_app: Any, serve: Any, fake_claude: Any) -> None:
@@ -227,7 +227,7 @@ def test_concurrent_streams_keep_their_own_request_metadata(make_app: Any, serve
     assert answers == ["same answer for all"] * 6
     records = t.usage.wait(6)
     assert len(records) == 6
-    pairs = sorted((r.context["request_id"], r.context["user"]) for r in records)
+    pairs = sorted((r.context["request_id"], r.context["user_id"]) for r in records)
     assert pairs == sorted((f"req-{i}", f"user-{i}") for i in range(6))
     assert {r.status for r in records} == {"ok"}
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from claude_web.web.checks import redis_reachable
 from claude_web_django.clients import get_client
 from claude_web_django.conf import claude_settings
 
@@ -48,5 +49,14 @@ class Command(BaseCommand):
                     f"{alias}: ok in {elapsed:.0f} ms ({message.model}, request id {message._request_id or '-'})"
                 )
             )
-        if failures:
-            raise CommandError(f"{failures} of {len(aliases)} client(s) failed")
+        problems = [f"{failures} of {len(aliases)} client(s) failed"] if failures else []
+        redis_url = cfg.jobs.get("REDIS_URL")
+        if redis_url:
+            why = redis_reachable(redis_url)
+            if why is None:
+                self.stdout.write(self.style.SUCCESS("jobs: Redis answers"))
+            else:
+                problems.append("Redis cannot be reached")
+                self.stdout.write(self.style.ERROR(f"jobs: Redis cannot be reached ({why}); jobs answer 503"))
+        if problems:
+            raise CommandError("; ".join(problems))

@@ -1,4 +1,4 @@
-"""The report of ``flask claude usage``: the same rows, columns and layout as Django's ``manage.py claude_usage``.
+"""The usage report behind ``manage.py claude_usage``, ``flask claude usage`` and the usage endpoint.
 
 Rows are grouped by any of ``day``, ``model``, ``user``, ``status``, ``alias`` (several at once, e.g.
 ``("day", "model")``) and carry ``requests``, the four token counts, ``cost`` (USD, 8 places) and ``unpriced``
@@ -19,12 +19,23 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["COLUMNS", "GROUPS", "parse_since", "render_csv", "render_json", "render_table", "summarize"]
+__all__ = [
+    "COLUMNS",
+    "GROUPS",
+    "parse_groups",
+    "parse_since",
+    "render_csv",
+    "render_json",
+    "render_table",
+    "summarize",
+    "totals",
+]
 
 GROUPS = ("day", "model", "user", "status", "alias")
 TOKENS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 COLUMNS = ("requests", *TOKENS, "cost", "unpriced")
 _PLACES = Decimal("0.00000001")
+_FALLBACK = {"user": "user_id", "alias": "client"}
 
 
 def parse_since(value: str, *, now: datetime | None = None) -> datetime:
@@ -41,6 +52,14 @@ def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
 
 
+def parse_groups(value: str) -> list[str]:
+    """``"day,model"`` -> ``["day", "model"]``; ``ValueError`` naming the choices for anything else."""
+    groups = [g.strip() for g in value.split(",") if g.strip()]
+    if not groups or any(g not in GROUPS for g in groups):
+        raise ValueError(f"{value!r}: choose from {', '.join(GROUPS)}")
+    return groups
+
+
 def _group_value(row: Mapping[str, Any], group: str) -> str:
     if group == "day":
         created = row.get("created_at")
@@ -48,7 +67,9 @@ def _group_value(row: Mapping[str, Any], group: str) -> str:
             aware = created if created.tzinfo is not None else created.replace(tzinfo=timezone.utc)
             return aware.astimezone(timezone.utc).date().isoformat()
         return ""
-    value = row.get({"user": "user_id", "alias": "client"}.get(group, group))
+    value = row.get(group)
+    if value is None and group in _FALLBACK:
+        value = row.get(_FALLBACK[group])
     return "" if value is None else str(value)
 
 
@@ -81,6 +102,11 @@ def summarize(rows: Iterable[Mapping[str, Any]], groups: Sequence[str]) -> list[
     for line in result:
         line["cost"] = line["cost"].quantize(_PLACES)
     return result
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sums of every column over summarized rows."""
+    return _totals(rows)
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,0 +1,195 @@
+"""The job endpoints: start (202), status, events (SSE from ``Last-Event-ID``), cancel.
+
+Jobs follow the chat rules: ``CHAT["LOGIN_REQUIRED"]`` (an anonymous visitor may only start jobs when it is off,
+owning them through their session), the model allow-list and ``max_tokens`` cap for every kind (each request of
+a batch too), and the quota of whoever owns the job. A job belongs to its owner: anybody else gets 404 from every
+endpoint. When the job store (Redis) cannot be reached the answer is 503 ``jobs_unavailable``, and the cause is
+logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ...jobs import JOB_KINDS, JobNotFound
+from ...relay import InvalidEventId
+from ..errors import Forbidden, NotFound, RequestError, ServiceUnavailable, WebError
+from ..http import WebRequest, WebResponse
+from ..sse import sse_headers
+from .common import AsyncGuardedBody, GuardedBody, guarded, iterate_in_thread, json_body, require_login
+
+if TYPE_CHECKING:
+    from ...jobs import JobService
+    from ..runtime import WebRuntime
+
+__all__ = ["JobUrls", "job_cancel", "job_events", "job_start", "job_status"]
+
+log = logging.getLogger("claude_web.web")
+
+_START_FIELDS = ("kind", "params", "alias")
+
+
+@dataclass(frozen=True)
+class JobUrls:
+    """How the adapter spells a job's URLs: ``events(job_id)``, ``status(job_id)``, ``cancel(job_id)``."""
+
+    events: Callable[[str], str]
+    status: Callable[[str], str]
+    cancel: Callable[[str], str]
+
+
+def _unavailable(exc: BaseException) -> ServiceUnavailable:
+    log.error("claude-web jobs are unavailable: the job store cannot be reached (%s: %s)", type(exc).__name__, exc)
+    return ServiceUnavailable(
+        "jobs_unavailable", "Background jobs are unavailable right now: the job store cannot be reached."
+    )
+
+
+def _is_store_down(exc: BaseException) -> bool:
+    """A Redis connection or timeout error (checked by name: redis-py is an optional dependency)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    module = type(exc).__module__
+    return module.startswith("redis") and bool(names & {"ConnectionError", "TimeoutError", "BusyLoadingError"})
+
+
+def _service(runtime: WebRuntime) -> JobService:
+    try:
+        return runtime.jobs
+    except WebError:
+        raise
+    except Exception as exc:
+        if _is_store_down(exc):
+            raise _unavailable(exc) from exc
+        raise
+
+
+def _owner(request: WebRequest, runtime: WebRuntime, owner: str | None | _Default) -> str:
+    """The job owner: the app's own answer when it has an owner hook (``JOBS["OWNER"]``), else the signed-in
+    user, else (only when ``CHAT["LOGIN_REQUIRED"]`` is off) the visitor's session."""
+    if isinstance(owner, _Default):
+        require_login(request, runtime.settings.chat.login_required, "Log in to use background jobs.")
+        owner = request.principal.owner
+    if not owner:
+        raise Forbidden("Background jobs need a signed-in user or a session.")
+    return owner
+
+
+class _Default:
+    """No owner hook: the owner comes from the request's principal."""
+
+
+PRINCIPAL = _Default()
+
+
+def _checked_params(runtime: WebRuntime, kind: str, params: Any) -> Any:
+    policy = runtime.chat_policy
+    if kind in ("stream", "create"):
+        if not isinstance(params, dict):
+            raise RequestError("params", "must be a JSON object")
+        extra = {k: v for k, v in params.items() if k in ("tools", "tool_choice", "stop_sequences", "thinking")}
+        checked = policy.validate({k: v for k, v in params.items() if k not in extra}, where="params.")
+        return {**checked, **extra}
+    if kind == "batch":
+        requests = params.get("requests") if isinstance(params, dict) else None
+        if not isinstance(requests, list):
+            raise RequestError("params.requests", "must be a non-empty list")
+        out = []
+        for i, item in enumerate(requests):
+            if not isinstance(item, dict) or not isinstance(item.get("params"), dict):
+                raise RequestError(f"params.requests[{i}]", "must be {'custom_id': ..., 'params': {...}}")
+            checked = policy.validate(item["params"], where=f"params.requests[{i}].params.")
+            out.append({**item, "params": checked})
+        return {**params, "requests": out}
+    raise RequestError("kind", f"must be one of {', '.join(JOB_KINDS)}")
+
+
+@guarded
+def job_start(
+    runtime: WebRuntime, request: WebRequest, *, urls: JobUrls, owner: str | None | _Default = PRINCIPAL
+) -> WebResponse:
+    """``POST {"kind": "stream"|"create"|"batch", "params": {...}, "alias"?}`` -> 202 with the job's URLs."""
+    who = _owner(request, runtime, owner)
+    body = json_body(request)
+    unknown = sorted(set(body) - set(_START_FIELDS))
+    if unknown:
+        raise RequestError(unknown[0], "unknown field")
+    kind = body.get("kind", "stream")
+    if not isinstance(kind, str):
+        raise RequestError("kind", f"must be one of {', '.join(JOB_KINDS)}")
+    params = _checked_params(runtime, kind, body.get("params"))
+    runtime.check_quota(who)
+    service = _service(runtime)
+    try:
+        job = service.start(kind, params, owner=who, alias=body.get("alias", runtime.settings.chat.client))
+    except WebError:
+        raise
+    except Exception as exc:
+        if _is_store_down(exc):
+            raise _unavailable(exc) from exc
+        raise
+    data = {
+        "job_id": job.id,
+        "kind": job.kind,
+        "state": job.state,
+        "events_url": urls.events(job.id),
+        "status_url": urls.status(job.id),
+        "cancel_url": urls.cancel(job.id),
+    }
+    return WebResponse(202, {}, json=data)
+
+
+def _lookup(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except JobNotFound:
+        raise NotFound("No such job.") from None
+    except InvalidEventId:
+        raise RequestError("Last-Event-ID", "is not an event id of this job") from None
+    except WebError:
+        raise
+    except Exception as exc:
+        if _is_store_down(exc):
+            raise _unavailable(exc) from exc
+        raise
+
+
+@guarded
+def job_status(
+    runtime: WebRuntime, request: WebRequest, job_id: str, *, owner: str | None | _Default = PRINCIPAL
+) -> WebResponse:
+    who = _owner(request, runtime, owner)
+    service = _service(runtime)
+    return WebResponse(200, {}, json=_lookup(lambda: service.status(job_id, who)))
+
+
+@guarded
+def job_cancel(
+    runtime: WebRuntime, request: WebRequest, job_id: str, *, owner: str | None | _Default = PRINCIPAL
+) -> WebResponse:
+    who = _owner(request, runtime, owner)
+    service = _service(runtime)
+    return WebResponse(202, {}, json=_lookup(lambda: service.cancel(job_id, who)))
+
+
+@guarded
+def job_events(
+    runtime: WebRuntime,
+    request: WebRequest,
+    job_id: str,
+    *,
+    owner: str | None | _Default = PRINCIPAL,
+    asynchronous: bool = False,
+) -> WebResponse:
+    """``GET`` -> the job's events after ``Last-Event-ID`` (header, or ``?last_event_id=``) until its last one."""
+    who = _owner(request, runtime, owner)
+    service = _service(runtime)
+    last = request.last_event_id or request.query.get("last_event_id") or None
+    frames = _lookup(lambda: service.sse(job_id, who, last, retry=runtime.settings.streaming.retry))
+    runtime.streams.acquire()
+    headers = sse_headers(request.request_id)
+    if asynchronous:
+        return WebResponse(200, headers, astream=AsyncGuardedBody(iterate_in_thread(frames), runtime.streams.release))
+    return WebResponse(200, headers, stream=GuardedBody(frames, runtime.streams.release))

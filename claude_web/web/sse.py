@@ -1,0 +1,255 @@
+"""Server-Sent Events for browsers: the one writer behind every chat, conversation and job stream.
+
+It owns the bytes (events with ids, ``retry:``, heartbeat comments) and the response headers (:func:`sse_headers`).
+:func:`write_events` / :func:`awrite_events` turn a stream of browser events into the body of a response.
+
+>>> encode_event({"text": "hi"}, event="delta", id=3)
+b'event: delta\\nid: 3\\ndata: {"text":"hi"}\\n\\n'
+>>> encode_comment("keep-alive")
+b': keep-alive\\n\\n'
+
+Send :data:`SSE_HEADERS` with the response so proxies (nginx) and browsers neither buffer nor cache the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import suppress
+from typing import Any, Protocol
+
+__all__ = [
+    "OPEN_COMMENT",
+    "SSE_HEADERS",
+    "SSEStreamEncoder",
+    "awrite_events",
+    "encode_comment",
+    "encode_event",
+    "sse_headers",
+    "write_events",
+]
+
+SSE_HEADERS: dict[str, str] = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+"""Response headers for an event stream; ``X-Accel-Buffering: no`` stops nginx from buffering it."""
+
+
+def _split_lines(text: str) -> list[str]:
+    """Split at CRLF, CR and LF: exactly the line ends an SSE parser recognises (``str.splitlines`` splits at more)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def _check_single_line(kind: str, value: str) -> None:
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"SSE {kind} must not contain CR or LF: {value!r}")
+
+
+def encode_event(
+    data: Any, *, event: str | None = None, id: str | int | None = None, retry: int | None = None
+) -> bytes:
+    """One complete event, UTF-8, ending with its blank line.
+
+    A ``str`` ``data`` is sent as-is, one ``data:`` line per line of it (the browser joins them back with ``\\n``);
+    anything else is sent as compact JSON (``ensure_ascii=False``). ``event`` and ``id`` must be single lines
+    (``ValueError`` otherwise); ``id`` must not contain NUL (browsers would ignore it); ``retry`` is the browser's
+    reconnection delay in milliseconds and must be ``>= 0``.
+    """
+    parts: list[str] = []
+    if event is not None:
+        _check_single_line("event name", event)
+        parts.append(f"event: {event}\n")
+    if id is not None:
+        id_text = str(id)
+        _check_single_line("id", id_text)
+        if "\0" in id_text:
+            raise ValueError(f"SSE id must not contain NUL: {id_text!r}")
+        parts.append(f"id: {id_text}\n")
+    if retry is not None:
+        if isinstance(retry, bool) or not isinstance(retry, int) or retry < 0:
+            raise ValueError(f"SSE retry must be a non-negative int (milliseconds), got {retry!r}")
+        parts.append(f"retry: {retry}\n")
+    if isinstance(data, str):
+        for line in _split_lines(data):
+            parts.append(f"data: {line}\n" if line else "data:\n")
+    else:
+        parts.append(f"data: {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}\n")
+    parts.append("\n")
+    return "".join(parts).encode("utf-8")
+
+
+def encode_comment(text: str = "") -> bytes:
+    """A comment (``: text``), ignored by browsers: use it as a heartbeat to keep proxies from closing the
+    connection. Multi-line text gives one ``:`` line per line; empty text gives ``:``."""
+    lines = "".join(f": {line}\n" if line else ":\n" for line in _split_lines(text))
+    return (lines + "\n").encode("utf-8")
+
+
+class SSEStreamEncoder:
+    """Encodes the events of one stream: ids 1, 2, 3, ... (or ``start_id + 1``, ... when resuming after the
+    browser's ``Last-Event-ID``), ``retry:`` on the first event only, and a heartbeat timer.
+
+    >>> enc = SSEStreamEncoder(retry=3000)
+    >>> enc.event("delta", {"text": "Hi"})
+    b'event: delta\\nid: 1\\nretry: 3000\\ndata: {"text":"Hi"}\\n\\n'
+    >>> enc.heartbeat_due()   # True once ``heartbeat`` seconds passed since the last event or heartbeat
+    False
+    """
+
+    def __init__(
+        self,
+        *,
+        start_id: int = 0,
+        heartbeat: float = 15.0,
+        retry: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if heartbeat <= 0:
+            raise ValueError(f"heartbeat must be > 0 seconds, got {heartbeat!r}")
+        if retry is not None and (isinstance(retry, bool) or not isinstance(retry, int) or retry < 0):
+            raise ValueError(f"retry must be a non-negative int (milliseconds), got {retry!r}")
+        self._last_id = start_id
+        self._interval = heartbeat
+        self._retry = retry
+        self._clock = clock
+        self._last_sent = clock()
+
+    @property
+    def last_id(self) -> int:
+        """The id of the last event encoded (``start_id`` before the first one)."""
+        return self._last_id
+
+    def event(self, name: str, data: Any, *, id: str | None = None) -> bytes:
+        """The next event, with the next id (or ``id`` when the event has its own); resets the heartbeat timer."""
+        out = encode_event(data, event=name, id=self._last_id + 1 if id is None else id, retry=self._retry)
+        if id is None:
+            self._last_id += 1
+        self._retry = None  # only the first event carries it
+        self._last_sent = self._clock()
+        return out
+
+    def seconds_until_heartbeat(self) -> float:
+        """Seconds left before :meth:`heartbeat_due` turns true (``0.0`` if it already is); a handy queue timeout."""
+        return max(0.0, self._last_sent + self._interval - self._clock())
+
+    def heartbeat_due(self) -> bool:
+        """True when ``heartbeat`` seconds have passed since the last event or heartbeat."""
+        return self._clock() - self._last_sent >= self._interval
+
+    def heartbeat(self) -> bytes:
+        """A ``: heartbeat`` comment; resets the heartbeat timer."""
+        self._last_sent = self._clock()
+        return encode_comment("heartbeat")
+
+
+OPEN_COMMENT = "stream open"
+"""The comment every stream starts with, so the browser gets the status line and headers at once."""
+
+
+def _opening(retry: int | None) -> bytes:
+    """The first bytes of a stream: the open comment, and the browser's reconnection delay when given."""
+    if retry is None:
+        return encode_comment(OPEN_COMMENT)
+    return f": {OPEN_COMMENT}\nretry: {int(retry)}\n\n".encode()
+
+
+def sse_headers(request_id: str | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The headers of every event-stream response (``X-Request-ID`` when given)."""
+    headers = dict(SSE_HEADERS)
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    if extra:
+        headers.update(extra)
+    return headers
+
+
+class _Identified(Protocol):
+    """An event that carries its own id (a relay event); an empty ``event`` name is a heartbeat."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def event(self) -> str: ...
+
+    @property
+    def data(self) -> Any: ...
+
+
+Item = tuple[str, Any] | _Identified
+
+
+def _frame(encoder: SSEStreamEncoder, item: Item) -> bytes | None:
+    """The bytes for one item; ``None`` for a heartbeat that is not due yet."""
+    if isinstance(item, tuple):
+        name, payload = item
+        if name == "heartbeat":
+            return encoder.heartbeat() if encoder.heartbeat_due() else None
+        return encoder.event(name, payload)
+    if not item.event:
+        return encoder.heartbeat() if encoder.heartbeat_due() else None
+    return encoder.event(item.event, item.data, id=item.id)
+
+
+def write_events(
+    events: Iterable[Item], *, heartbeat: float = 15.0, retry: int | None = None, start_id: int = 0
+) -> Iterator[bytes]:
+    """The body of an event-stream response from a sync iterator of events.
+
+    ``(name, payload)`` items get ids ``start_id + 1, ...``; items with their own ``id`` (relay events) keep it.
+    A ``("heartbeat", {})`` item (or a relay heartbeat) sends a heartbeat comment when one is due: the thread is
+    blocked on the source in between. Closing the body closes ``events``.
+    """
+    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id)
+    iterator = iter(events)
+    try:
+        yield _opening(retry)
+        for item in iterator:
+            frame = _frame(encoder, item)
+            if frame is not None:
+                yield frame
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+async def awrite_events(
+    events: AsyncIterator[Item], *, heartbeat: float = 15.0, retry: int | None = None, start_id: int = 0
+) -> AsyncIterator[bytes]:
+    """The async twin of :func:`write_events`; heartbeats go out whenever the source is quiet for ``heartbeat``
+    seconds (also before the first event). Cancelling or closing the body closes ``events``."""
+    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id)
+    pending: asyncio.Future[Any] | None = None
+    try:
+        yield _opening(retry)
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(events.__anext__())
+            done, _ = await asyncio.wait({pending}, timeout=encoder.seconds_until_heartbeat())
+            if not done:
+                yield encoder.heartbeat()
+                continue
+            finished, pending = pending, None
+            try:
+                item = finished.result()
+            except StopAsyncIteration:
+                break
+            frame = _frame(encoder, item)
+            if frame is not None:
+                yield frame
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with suppress(BaseException):
+                await pending
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            with suppress(RuntimeError):
+                await aclose()

@@ -1,0 +1,69 @@
+"""The process's :class:`~claude_web.web.runtime.WebRuntime`: ``CLAUDE_WEB`` plus what only Django knows.
+
+Django plugs in the ``TokenUsage`` ledger (written off the event loop for async clients), the
+``usage_recorded`` signal, and its cache as the quota counter store. The runtime is rebuilt when the
+``CLAUDE_WEB`` setting changes (tests' ``override_settings``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.core.cache import caches
+from django.core.signals import setting_changed
+
+from claude_web.quotas import CounterStore
+from claude_web.usage import UsageRecord
+from claude_web.web.runtime import WebRuntime
+
+from .conf import claude_settings
+from .counters import CacheCounterStore
+from .receivers import DjangoUsageSink
+from .signals import emit_usage
+
+__all__ = ["get_runtime", "reset_runtime"]
+
+_lock = threading.Lock()
+_runtime: WebRuntime | None = None
+
+
+def _notify(record: UsageRecord) -> None:
+    emit_usage(record, str(record.context.get("alias") or "default"))
+
+
+def _cache_store() -> CounterStore:
+    return CacheCounterStore(caches[claude_settings().quotas.cache])
+
+
+def get_runtime() -> WebRuntime:
+    """The runtime of this process (built from ``CLAUDE_WEB`` on first use)."""
+    global _runtime
+    runtime = _runtime
+    if runtime is not None:
+        return runtime
+    with _lock:
+        if _runtime is None:
+            cfg = claude_settings()
+            _runtime = WebRuntime(cfg, sink=DjangoUsageSink(cfg.usage), notify=_notify, quota_store=_cache_store)
+        return _runtime
+
+
+def reset_runtime() -> None:
+    """Close and forget the runtime (``CLAUDE_WEB`` changed, or shutting down)."""
+    global _runtime
+    with _lock:
+        old, _runtime = _runtime, None
+    if old is not None:
+        old.close()
+
+
+def _on_setting_changed(setting: str = "", **kwargs: Any) -> None:
+    if setting == "CLAUDE_WEB":
+        from .conf import reset
+
+        reset()
+        reset_runtime()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="claude_web_django.runtime.setting_changed")
