@@ -17,6 +17,7 @@ It runs on a real loopback socket (threaded HTTP/1.1 with keep-alive) or in-proc
 from __future__ import annotations
 
 from ._app import FakeApp, FakeResponse, RecordedRequest
+from ._fake import FakeClaude, RemoteFakeClaude
 from ._replies import (
     DelayReply,
     ErrorReply,
@@ -32,7 +33,7 @@ from ._replies import (
     thinking,
     tool_use,
 )
-from ._server import AsyncFakeTransport, FakeClaude, FakeTransport, RemoteFakeClaude
+from ._transports import AsyncFakeTransport, FakeTransport
 
 __all__ = [
     "AsyncFakeTransport",

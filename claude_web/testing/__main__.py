@@ -12,7 +12,7 @@ import sys
 import threading
 from types import FrameType
 
-from ._server import FakeClaude
+from ._fake import FakeClaude
 
 
 def main(argv: list[str] | None = None) -> int:

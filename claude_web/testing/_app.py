@@ -19,19 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ._answers import (
-    DROP,
-    Action,
-    Sleep,
-    _dumps,
-    _iso,
-    _output_tokens,
-    _stream_events,
-    _usage,
-    _with_faults,
-    default_reply,
-    estimate_input_tokens,
-)
+from ._answers import default_reply
+from ._events import Action, stream_events, with_faults
 from ._replies import (
     DelayReply,
     ErrorReply,
@@ -42,8 +31,10 @@ from ._replies import (
     random_id,
     reply_from_json,
 )
+from ._tokens import build_usage, estimate_input_tokens, output_tokens
+from ._wire import dumps, iso
 
-__all__ = ["DROP", "Action", "FakeApp", "FakeResponse", "RecordedRequest", "Sleep"]
+__all__ = ["FakeApp", "FakeResponse", "RecordedRequest"]
 
 logger = logging.getLogger("claude_web.testing")
 
@@ -281,7 +272,7 @@ class FakeApp:
         ]
 
     def _json(self, status: int, payload: Any) -> FakeResponse:
-        return FakeResponse(status, self._headers(), _dumps(payload).encode())
+        return FakeResponse(status, self._headers(), dumps(payload).encode())
 
     def _error(
         self, status: int, message: str, error_type: str | None = None, extra_headers: dict[str, str] | None = None
@@ -296,7 +287,7 @@ class FakeApp:
         if extra_headers:
             names = {k.lower() for k in extra_headers}
             headers = [h for h in headers if h[0] not in names] + list(extra_headers.items())
-        return FakeResponse(status, headers, _dumps(body).encode())
+        return FakeResponse(status, headers, dumps(body).encode())
 
     def build_message(self, body: dict[str, Any], reply: MessageReply | None) -> tuple[dict[str, Any], MessageReply]:
         """The message JSON a request gets, from a scripted reply or the default answer."""
@@ -304,7 +295,7 @@ class FakeApp:
             reply = default_reply(body)
             reply.event_delay = self.default_event_delay
         content = [dict(block) for block in reply.content]
-        usage = _usage(estimate_input_tokens(body), _output_tokens(content), reply.usage)
+        usage = build_usage(estimate_input_tokens(body), output_tokens(content), reply.usage)
         message = {
             "id": reply.message_id,
             "type": "message",
@@ -428,11 +419,11 @@ class FakeApp:
         reply = forced if forced is not None else self._pop_message()
         message, reply = self.build_message(payload, reply)
         if payload.get("stream") is True:
-            events = _with_faults(_stream_events(message, reply.chunks, reply.pings), reply)
+            events = with_faults(stream_events(message, reply.chunks, reply.pings), reply)
             stream_headers = self._headers("text/event-stream; charset=utf-8")
             stream_headers.append(("cache-control", "no-cache"))
             return FakeResponse(200, stream_headers, None, events=events, on_abort=self._abort_callback())
-        return FakeResponse(200, self._headers(), _dumps(message).encode())
+        return FakeResponse(200, self._headers(), dumps(message).encode())
 
     @staticmethod
     def _model(model_id: str) -> dict[str, Any]:
@@ -460,7 +451,7 @@ class FakeApp:
             "canceled": n if canceled else 0,
             "expired": 0,
         }
-        batch["ended_at"] = _iso(datetime.now(timezone.utc))
+        batch["ended_at"] = iso(datetime.now(timezone.utc))
         batch["results_url"] = f"{batch['_base']}/v1/messages/batches/{batch['id']}/results"
 
     def _batches_route(
@@ -496,7 +487,7 @@ class FakeApp:
             if rest[1:] == ["cancel"] and method == "POST":
                 if batch["processing_status"] == "in_progress":
                     batch["processing_status"] = "canceling"
-                    batch["cancel_initiated_at"] = _iso(datetime.now(timezone.utc))
+                    batch["cancel_initiated_at"] = iso(datetime.now(timezone.utc))
                 return self._json(200, self._batch_view(batch))
             if rest[1:] == ["results"] and method == "GET":
                 if batch["processing_status"] != "ended":
@@ -512,7 +503,7 @@ class FakeApp:
             else:
                 message, _ = self.build_message(item["params"], None)
                 result = {"type": "succeeded", "message": message}
-            lines.append(_dumps({"custom_id": item["custom_id"], "result": result}))
+            lines.append(dumps({"custom_id": item["custom_id"], "result": result}))
         return FakeResponse(200, self._headers("application/x-jsonl"), ("\n".join(lines) + "\n").encode())
 
     def _create_batch(self, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -542,8 +533,8 @@ class FakeApp:
             "processing_status": "in_progress",
             "request_counts": {"processing": len(requests), "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0},
             "ended_at": None,
-            "created_at": _iso(now),
-            "expires_at": _iso(now + timedelta(hours=24)),
+            "created_at": iso(now),
+            "expires_at": iso(now + timedelta(hours=24)),
             "archived_at": None,
             "cancel_initiated_at": None,
             "results_url": None,
@@ -565,12 +556,12 @@ class FakeApp:
                 items = data if isinstance(data, list) else [data]
                 replies = [reply_from_json(item) for item in items]
                 self.queue(*replies)
-                return FakeResponse(200, plain, _dumps({"queued": len(replies)}).encode())
+                return FakeResponse(200, plain, dumps({"queued": len(replies)}).encode())
             if path == "/_fake/reset" and method == "POST":
                 self.clear()
                 return FakeResponse(200, plain, b'{"ok":true}')
             if path == "/_fake/requests" and method == "GET":
-                return FakeResponse(200, plain, _dumps([r.to_json() for r in self.requests]).encode())
+                return FakeResponse(200, plain, dumps([r.to_json() for r in self.requests]).encode())
             if path == "/_fake/state" and method == "GET":
                 with self._lock:
                     state = {
@@ -579,7 +570,7 @@ class FakeApp:
                         "streams_aborted": self._streams_aborted,
                         "batch_polls_until_end": self.batch_polls_until_end,
                     }
-                return FakeResponse(200, plain, _dumps(state).encode())
+                return FakeResponse(200, plain, dumps(state).encode())
             if path == "/_fake/config" and method == "POST":
                 data = json.loads(body or b"{}")
                 if "batch_polls_until_end" in data:
@@ -588,5 +579,5 @@ class FakeApp:
                     self.default_event_delay = float(data["default_event_delay"])
                 return FakeResponse(200, plain, b'{"ok":true}')
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            return FakeResponse(400, plain, _dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+            return FakeResponse(400, plain, dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
         return FakeResponse(404, plain, b'{"error":"unknown control route"}')
