@@ -31,7 +31,7 @@ from ._replies import (
     random_id,
     reply_from_json,
 )
-from ._tokens import build_usage, estimate_input_tokens, output_tokens
+from ._tokens import CappedOutput, build_usage, cap_output, estimate_input_tokens, output_tokens
 from ._wire import dumps, iso
 
 __all__ = ["FakeApp", "FakeResponse", "RecordedRequest"]
@@ -294,19 +294,28 @@ class FakeApp:
         if reply is None:
             reply = default_reply(body)
             reply.event_delay = self.default_event_delay
-        content = [dict(block) for block in reply.content]
-        usage = build_usage(estimate_input_tokens(body), output_tokens(content), reply.usage)
+        capped = self._capped(body, reply)
+        usage = build_usage(estimate_input_tokens(body), capped.tokens, reply.usage)
         message = {
             "id": reply.message_id,
             "type": "message",
             "role": "assistant",
             "model": body.get("model"),
-            "content": content,
-            "stop_reason": reply.stop_reason,
+            "content": capped.content,
+            "stop_reason": "max_tokens" if capped.cut else reply.stop_reason,
             "stop_sequence": None,
             "usage": usage,
         }
         return message, reply
+
+    @staticmethod
+    def _capped(body: dict[str, Any], reply: MessageReply) -> CappedOutput:
+        """The reply's blocks, cut at the request's ``max_tokens`` like the API stops generating."""
+        content = [dict(block) for block in reply.content]
+        max_tokens = body.get("max_tokens")
+        if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 1:
+            return cap_output(content, max_tokens)
+        return CappedOutput(content, output_tokens(content), False)
 
     # -- entry point ---------------------------------------------------------------------------------------------
 
@@ -419,7 +428,8 @@ class FakeApp:
         reply = forced if forced is not None else self._pop_message()
         message, reply = self.build_message(payload, reply)
         if payload.get("stream") is True:
-            events = with_faults(stream_events(message, reply.chunks, reply.pings), reply)
+            partial_json = self._capped(payload, reply).partial_json  # tool input text cut off mid-way, if any
+            events = with_faults(stream_events(message, reply.chunks, reply.pings, partial_json), reply)
             stream_headers = self._headers("text/event-stream; charset=utf-8")
             stream_headers.append(("cache-control", "no-cache"))
             return FakeResponse(200, stream_headers, None, events=events, on_abort=self._abort_callback())

@@ -76,8 +76,9 @@ _PING = b'event: ping\ndata: {"type": "ping"}\n\n'
 _MALFORMED = b"event: content_block_delta\ndata: {not json\n\n"
 
 
-def _block_events(index: int, block: dict[str, Any], chunks: int | None) -> Iterator[bytes]:
-    """content_block_start, the deltas and content_block_stop of one block (the ping is added by the caller)."""
+def _block_events(index: int, block: dict[str, Any], chunks: int | None, raw_json: str | None) -> Iterator[bytes]:
+    """content_block_start, the deltas and content_block_stop of one block (the ping is added by the caller);
+    ``raw_json`` replaces a tool call's input JSON text (a call cut off mid-input)."""
     kind = block.get("type")
     prefix = f'{{"type":"content_block_delta","index":{index},"delta":'
     if kind == "text":
@@ -96,7 +97,7 @@ def _block_events(index: int, block: dict[str, Any], chunks: int | None) -> Iter
         yield _sse(
             "content_block_start", dumps({"type": "content_block_start", "index": index, "content_block": start})
         )
-        raw = json.dumps(block.get("input", {}))
+        raw = json.dumps(block.get("input", {})) if raw_json is None else raw_json
         count = chunks if chunks is not None else max(1, len(raw) // 8)
         for piece in split_even(raw, count):
             yield _sse(
@@ -125,7 +126,14 @@ def _block_events(index: int, block: dict[str, Any], chunks: int | None) -> Iter
     yield _sse("content_block_stop", f'{{"type":"content_block_stop","index":{index}}}')
 
 
-def stream_events(message: dict[str, Any], chunks: list[int | None], pings: int = 1) -> Iterator[bytes]:
+def stream_events(
+    message: dict[str, Any],
+    chunks: list[int | None],
+    pings: int = 1,
+    partial_json: dict[int, str] | None = None,
+) -> Iterator[bytes]:
+    """The SSE events of ``message``: ``chunks`` deltas per block (None: the default split), ``pings`` after the
+    first content_block_start, and ``partial_json`` (block index: text) for tool input cut off by max_tokens."""
     content: list[dict[str, Any]] = message["content"]
     start_message = dict(message)
     start_message["content"] = []
@@ -137,7 +145,8 @@ def stream_events(message: dict[str, Any], chunks: list[int | None], pings: int 
     yield _sse("message_start", dumps({"type": "message_start", "message": start_message}))
     for index, block in enumerate(content):
         first = True
-        for event in _block_events(index, block, chunks[index] if index < len(chunks) else None):
+        raw_json = partial_json.get(index) if partial_json else None
+        for event in _block_events(index, block, chunks[index] if index < len(chunks) else None, raw_json):
             yield event
             if first and index == 0:
                 for _ in range(pings):

@@ -4,11 +4,12 @@ built from them (pure functions)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._wire import dumps
 
-__all__ = ["build_usage", "estimate_input_tokens", "output_tokens", "text_of"]
+__all__ = ["CappedOutput", "build_usage", "cap_output", "estimate_input_tokens", "output_tokens", "text_of"]
 
 
 def text_of(content: Any) -> str:
@@ -43,24 +44,28 @@ def estimate_input_tokens(body: dict[str, Any]) -> int:
     return max(1, chars // 4) + 3
 
 
+def _written_chars(block: dict[str, Any]) -> int:
+    """Characters of a block the model writes itself: text, thinking, a (server) tool call's input. Blocks put in
+    by the API (server tool results, unknown kinds) are not output and count 0."""
+    kind = block.get("type")
+    if kind == "text":
+        return len(str(block.get("text", "")))
+    if kind == "thinking":
+        return len(str(block.get("thinking", "")))
+    if kind == "redacted_thinking":
+        return len(str(block.get("data", "")))
+    if kind in ("tool_use", "server_tool_use"):
+        return len(json.dumps(block.get("input", {})))
+    return 0
+
+
 def output_tokens(content: list[dict[str, Any]]) -> int:
-    """Deterministic output token estimate of answer blocks: their characters // 4 (at least 1).
+    """Deterministic output token estimate of answer blocks: the characters the model wrote // 4 (at least 1).
 
     >>> output_tokens([{"type": "text", "text": "Hello there!"}])
     3
     """
-    chars = 0
-    for block in content:
-        kind = block.get("type")
-        if kind == "text":
-            chars += len(str(block.get("text", "")))
-        elif kind == "tool_use":
-            chars += len(json.dumps(block.get("input", {})))
-        elif kind == "thinking":
-            chars += len(str(block.get("thinking", "")))
-        else:
-            chars += len(dumps(block))
-    return max(1, chars // 4)
+    return max(1, sum(_written_chars(block) for block in content) // 4)
 
 
 def build_usage(input_tokens: int, output: int, override: dict[str, Any] | None) -> dict[str, Any]:
@@ -80,3 +85,67 @@ def build_usage(input_tokens: int, output: int, override: dict[str, Any] | None)
     if override:
         usage.update(override)
     return usage
+
+
+@dataclass(frozen=True)
+class CappedOutput:
+    """An answer after :func:`cap_output`: its blocks, its output tokens, whether it was cut, and for a tool call cut
+    mid-input the raw JSON text the model had written (``{block index: text}``), which a stream sends as is."""
+
+    content: list[dict[str, Any]]
+    tokens: int
+    cut: bool
+    partial_json: dict[int, str] = field(default_factory=dict)
+
+
+def _complete_members(value: Any, written: int) -> dict[str, Any]:
+    """The members of a tool input whose JSON text lies wholly within its first ``written`` characters: what the
+    API can parse from a tool call that was cut off."""
+    if not isinstance(value, dict):
+        return {}
+    items = list(value.items())
+    for count in range(len(items), 0, -1):
+        candidate = dict(items[:count])
+        if len(json.dumps(candidate)) - 1 <= written:  # all but the closing brace was written
+            return candidate
+    return {}
+
+
+def cap_output(content: list[dict[str, Any]], max_tokens: int) -> CappedOutput:
+    """Cut an answer so it is exactly ``max_tokens`` long by :func:`output_tokens`, as the API stops generating there.
+
+    Blocks count in order (thinking first, as the model writes it). A text or thinking block is cut mid-text; the
+    blocks after the cut are dropped. A tool call cut mid-input keeps, as its ``input``, only the members it wrote
+    completely (an incomplete call, to be retried with a larger ``max_tokens``), and streams the JSON text exactly as
+    far as it got. Blocks the model does not write (server tool results, unknown kinds) count nothing and are
+    passed on whole up to the cut. An answer within the limit is returned unchanged.
+
+    >>> capped = cap_output([{"type": "text", "text": "One two three four five six"}], 2)
+    >>> capped.content, capped.tokens, capped.cut
+    ([{'type': 'text', 'text': 'One two '}], 2, True)
+    """
+    tokens = output_tokens(content)
+    if tokens <= max_tokens:
+        return CappedOutput(content, tokens, False)
+    budget = max_tokens * 4  # characters, by the estimate output_tokens uses
+    kept: list[dict[str, Any]] = []
+    partial: dict[int, str] = {}
+    for block in content:
+        if budget <= 0:
+            break
+        size = _written_chars(block)
+        if size == 0:  # put in by the API, not written by the model: passed on as it is
+            kept.append(block)
+            continue
+        kind = block.get("type")
+        if size > budget:
+            if kind in ("text", "thinking"):
+                block = {**block, kind: str(block.get(kind, ""))[:budget]}
+            elif kind in ("tool_use", "server_tool_use"):
+                partial[len(kept)] = json.dumps(block.get("input", {}))[:budget]
+                block = {**block, "input": _complete_members(block.get("input"), budget)}
+            else:  # redacted thinking is opaque: it cannot be cut
+                break
+        budget -= size
+        kept.append(block)
+    return CappedOutput(kept, max_tokens, True, partial)
