@@ -16,8 +16,9 @@ It runs on a real loopback socket (threaded HTTP/1.1 with keep-alive) or in-proc
 
 from __future__ import annotations
 
-from ._app import FakeApp, FakeResponse, RecordedRequest
+from ._app import FakeApp
 from ._fake import FakeClaude, RemoteFakeClaude
+from ._http import FakeResponse, RecordedRequest
 from ._replies import (
     DelayReply,
     ErrorReply,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from ._app import FakeApp, RecordedRequest
+from ._app import FakeApp
+from ._http import RecordedRequest
 from ._replies import Reply, error
 from ._server import LoopbackServer
 from ._transports import AsyncFakeTransport, FakeTransport
@@ -21,6 +23,9 @@ __all__ = ["FakeClaude", "RemoteFakeClaude"]
 class FakeClaude:
     """A fake Anthropic Messages API on a loopback socket.
 
+    ``cache_min_tokens`` sets the minimum cacheable prompt length for every model (default: the documented value per
+    model); ``clock`` (monotonic seconds) drives prompt cache TTLs, which :meth:`advance_time` also moves.
+
     ::
 
         with FakeClaude() as fake:
@@ -28,8 +33,15 @@ class FakeClaude:
             client = Anthropic(api_key="test", base_url=fake.base_url)
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.app = FakeApp()
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        cache_min_tokens: int | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.app = FakeApp(cache_min_tokens=cache_min_tokens, clock=clock)
         self._address = (host, port)
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -140,8 +152,28 @@ class FakeClaude:
         return self.app.queued
 
     def clear(self) -> None:
-        """Forget requests, queued replies and batches; reset counters."""
+        """Forget requests, queued replies, batches, files and the prompt cache; reset counters and settings."""
         self.app.clear()
+
+    # -- prompt cache ------------------------------------------------------------------------------------------------
+
+    @property
+    def cache_min_tokens(self) -> int | None:
+        """The minimum cacheable prompt length for every model (None: the documented one per model); clear()
+        restores the constructor's value."""
+        return self.app.cache.min_tokens
+
+    @cache_min_tokens.setter
+    def cache_min_tokens(self, value: int | None) -> None:
+        self.app.cache.min_tokens = value
+
+    def advance_time(self, seconds: float) -> None:
+        """Move the prompt cache's clock forward, so entries reach their TTL without waiting.
+
+        >>> fake = FakeClaude()
+        >>> fake.advance_time(301)  # every 5-minute entry written before has expired
+        """
+        self.app.cache.advance(seconds)
 
     @property
     def streams_aborted(self) -> int:
@@ -188,6 +220,14 @@ class RemoteFakeClaude:
 
     def clear(self) -> None:
         self._http.post("/_fake/reset").raise_for_status()
+
+    def advance_time(self, seconds: float) -> None:
+        """Move the remote prompt cache's clock forward."""
+        self._http.post("/_fake/advance", json={"seconds": seconds}).raise_for_status()
+
+    def set_cache_min_tokens(self, value: int | None) -> None:
+        """Set the remote minimum cacheable prompt length (None: the documented one per model)."""
+        self._http.post("/_fake/config", json={"cache_min_tokens": value}).raise_for_status()
 
     @property
     def requests(self) -> list[RecordedRequest]:

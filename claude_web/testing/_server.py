@@ -12,8 +12,9 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from ._app import FakeApp, FakeResponse
+from ._app import FakeApp
 from ._events import DROP, Sleep
+from ._http import FakeResponse
 
 __all__ = ["LoopbackServer", "TrackedConnections"]
 

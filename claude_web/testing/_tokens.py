@@ -9,7 +9,17 @@ from typing import Any
 
 from ._wire import dumps
 
-__all__ = ["CappedOutput", "build_usage", "cap_output", "estimate_input_tokens", "output_tokens", "text_of"]
+__all__ = [
+    "CappedOutput",
+    "PromptUnit",
+    "build_usage",
+    "cap_output",
+    "estimate_input_tokens",
+    "output_tokens",
+    "prompt_units",
+    "text_of",
+    "tokens_of",
+]
 
 
 def text_of(content: Any) -> str:
@@ -33,15 +43,76 @@ def text_of(content: Any) -> str:
     return " ".join(parts)
 
 
-def estimate_input_tokens(body: dict[str, Any]) -> int:
-    """Deterministic input token estimate: characters of all system/message text // 4 (at least 1), plus 3."""
-    chars = len(text_of(body.get("system")))
+@dataclass(frozen=True)
+class PromptUnit:
+    """One block of a request's prompt, in the order the API reads (and caches) it: tools, system, messages.
+
+    ``key`` identifies the block's content for the cache (its ``cache_control`` left out, so moving a breakpoint
+    does not change what a prefix is); ``chars`` is what the token estimate counts; ``where`` names it in errors.
+    """
+
+    where: str
+    key: Any
+    chars: int
+    cache_control: Any = None
+
+
+def _plain(block: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in block.items() if k != "cache_control"}
+
+
+def _unit(where: str, label: list[Any], block: Any) -> PromptUnit:
+    if isinstance(block, dict):
+        return PromptUnit(where, [*label, _plain(block)], len(text_of([block])), block.get("cache_control"))
+    return PromptUnit(where, [*label, block], len(block) if isinstance(block, str) else 0)
+
+
+def prompt_units(body: dict[str, Any]) -> list[PromptUnit]:
+    """The prompt of a Messages request as blocks in cache order (a string system prompt or message content is one
+    block). A tool counts the characters of its JSON definition; a content block those of its text.
+
+    >>> [u.where for u in prompt_units({"system": "Be brief.", "messages": [{"role": "user", "content": "Hi"}]})]
+    ['system', 'messages.0.content']
+    """
+    units: list[PromptUnit] = []
+    tools = body.get("tools")
+    if isinstance(tools, list):
+        for i, tool in enumerate(tools):
+            if isinstance(tool, dict):
+                plain = _plain(tool)
+                units.append(PromptUnit(f"tools.{i}", ["tool", plain], len(dumps(plain)), tool.get("cache_control")))
+    system = body.get("system")
+    if isinstance(system, str) and system:
+        units.append(_unit("system", ["system"], system))
+    elif isinstance(system, list):
+        units.extend(_unit(f"system.{i}", ["system"], block) for i, block in enumerate(system))
     messages = body.get("messages")
     if isinstance(messages, list):
-        for msg in messages:
-            if isinstance(msg, dict):
-                chars += len(text_of(msg.get("content")))
-    return max(1, chars // 4) + 3
+        for m, msg in enumerate(messages):
+            if not isinstance(msg, dict):
+                continue
+            label = ["message", m, msg.get("role")]
+            content = msg.get("content")
+            if isinstance(content, list):
+                units.extend(_unit(f"messages.{m}.content.{i}", label, block) for i, block in enumerate(content))
+            elif content is not None:
+                units.append(_unit(f"messages.{m}.content", label, content))
+    return units
+
+
+def tokens_of(chars: int) -> int:
+    """The estimate's tokens for a prefix of ``chars`` characters (the prompt's overhead aside)."""
+    return chars // 4
+
+
+def estimate_input_tokens(body: dict[str, Any]) -> int:
+    """Deterministic input token estimate: characters of the tool definitions and of all system/message text // 4
+    (at least 1), plus 3.
+
+    >>> estimate_input_tokens({"system": "s" * 40, "messages": [{"role": "user", "content": "x" * 80}]})
+    33
+    """
+    return max(1, tokens_of(sum(unit.chars for unit in prompt_units(body)))) + 3
 
 
 def _written_chars(block: dict[str, Any]) -> int:

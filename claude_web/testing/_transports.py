@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 
-from ._app import FakeApp, FakeResponse
+from ._app import FakeApp
 from ._events import DROP, Sleep
+from ._http import FakeResponse
 
 __all__ = ["AsyncFakeTransport", "FakeTransport"]
 

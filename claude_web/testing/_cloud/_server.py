@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from .._app import RecordedRequest
 from .._fake import FakeClaude
+from .._http import RecordedRequest
 from .._server import TrackedConnections
 
 __all__ = ["PASSED_HEADERS", "CloudReply", "CloudServer"]
