@@ -21,6 +21,7 @@ from ._batches import Batches
 from ._cache import PromptCache
 from ._catalog import MODELS, find_model
 from ._events import stream_events, with_faults
+from ._files import Files
 from ._http import (
     APIError,
     FakeResponse,
@@ -57,6 +58,7 @@ class FakeApp:
         self._generation = 0
         self.batches = Batches(lambda params: self.build_message(params, None)[0])
         self.cache = PromptCache(cache_min_tokens, clock)
+        self.files = Files()
         self._cache_min_tokens = cache_min_tokens
         # seconds between the events of a default (unscripted) streamed reply: a demo sets it so that a page
         # visibly fills in token by token; tests script their own pacing per reply
@@ -95,13 +97,14 @@ class FakeApp:
         self.batches.polls_until_end = value
 
     def clear(self) -> None:
-        """Forget requests, queued replies, batches and the prompt cache; reset counters and settings."""
+        """Forget requests, queued replies, batches, files and the prompt cache; reset counters and settings."""
         with self._lock:
             self._queue.clear()
             self._requests.clear()
             self._streams_aborted = 0
             self._generation += 1
         self.batches.clear()
+        self.files.clear()
         self.cache.clear()
         self.cache.min_tokens = self._cache_min_tokens
 
@@ -219,22 +222,26 @@ class FakeApp:
             raise APIError(400, "anthropic-version: header is required")
         parts = path.rstrip("/").split("/")[2:]  # after "", "v1"
         if parts == ["messages"] and method == "POST":
-            return self._messages(body, forced)
+            return self._messages(headers, body, forced)
         if parts == ["messages", "count_tokens"] and method == "POST":
             payload = json_body(body)
             require_model_and_messages(payload)
+            self.files.check_references(payload, headers)
             return json_response(200, {"input_tokens": estimate_input_tokens(payload)})
         if parts == ["models"] and method == "GET":
             return json_response(200, page(MODELS, query))
         if len(parts) == 2 and parts[0] == "models" and method == "GET":
             return json_response(200, find_model(parts[1]))
+        if parts[:1] == ["files"]:
+            return self.files.route(method, parts[1:], query, headers, body)
         if parts[:2] == ["messages", "batches"]:
             return self.batches.route(method, parts[2:], query, headers, body)
         raise APIError(404, "Not Found")
 
-    def _messages(self, body: bytes, forced: MessageReply | None) -> FakeResponse:
+    def _messages(self, headers: dict[str, str], body: bytes, forced: MessageReply | None) -> FakeResponse:
         payload = json_body(body)
         validate_create(payload)
+        self.files.check_references(payload, headers)
         reply = forced if forced is not None else self._pop_message()
         message, reply = self.build_message(payload, reply)
         cached = self.cache.account(payload)  # the prompt cache splits the input tokens (a scripted usage wins)

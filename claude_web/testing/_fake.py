@@ -155,6 +155,19 @@ class FakeClaude:
         """Forget requests, queued replies, batches, files and the prompt cache; reset counters and settings."""
         self.app.clear()
 
+    # -- files -------------------------------------------------------------------------------------------------------
+
+    def add_file(
+        self, data: bytes, filename: str, mime_type: str | None = None, *, downloadable: bool = True
+    ) -> dict[str, Any]:
+        """Store a file as if a tool had created it (downloadable by default, unlike uploads); answer its metadata.
+
+        >>> fake = FakeClaude()
+        >>> fake.add_file(b"a,b\\n1,2\\n", "table.csv")["mime_type"]
+        'text/csv'
+        """
+        return self.app.files.add(data, filename, mime_type, downloadable).metadata()
+
     # -- prompt cache ------------------------------------------------------------------------------------------------
 
     @property

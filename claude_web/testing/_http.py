@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._events import Action
+from ._multipart import FormPart, parse_form, summarise_form
 from ._replies import default_error_type, random_id
 from ._wire import dumps
 
@@ -48,6 +49,24 @@ class RecordedRequest:
             return json.loads(self.body)
         except ValueError:
             return None
+
+    @property
+    def form(self) -> list[FormPart] | None:
+        """The parts of a ``multipart/form-data`` body (a Files upload), or None for any other body."""
+        return parse_form(self.headers.get("content-type", ""), self.body)
+
+    def summary(self) -> str:
+        """The body in a few words: a form as its fields and files (no file bytes), JSON or text cut short."""
+        form = self.form
+        if form is not None:
+            return "multipart: " + summarise_form(form)
+        if not self.body:
+            return "no body"
+        text = self.body[:200].decode("utf-8", "replace")
+        return text + (f"... ({len(self.body)} bytes)" if len(self.body) > 200 else "")
+
+    def __repr__(self) -> str:
+        return f"<RecordedRequest {self.method} {self.path} {self.summary()}>"
 
     def to_json(self) -> dict[str, Any]:
         return {
