@@ -1,4 +1,5 @@
-"""What FakeClaude says when nothing is scripted: believable default answers and tool calls (pure functions)."""
+"""What FakeClaude says when nothing is scripted: believable default answers, tool calls and structured output
+(pure functions)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import zlib
 from typing import Any
 
 from ._replies import MessageReply, random_id
+from ._schema import example_value, requested_schema
 from ._tokens import text_of
+from ._wire import dumps
 
 __all__ = ["default_answer", "default_reply"]
 
@@ -90,8 +93,12 @@ def _tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def default_reply(body: dict[str, Any]) -> MessageReply:
-    """The unscripted answer: a tool call when a tool fits the prompt, a summary of tool results when the
-    request carries them, otherwise believable text quoting the prompt."""
+    """The unscripted answer: JSON that validates against the request's structured output schema when it has one;
+    else a summary of tool results when the request carries them, a tool call when a tool fits the prompt, otherwise
+    believable text quoting the prompt."""
+    schema = requested_schema(body)
+    if schema is not None:
+        return MessageReply(content=[{"type": "text", "text": dumps(example_value(schema))}], chunks=[None])
     results = _tool_results(body)
     if results:
         said = "; ".join(text_of(r.get("content")) or "(empty)" for r in results)
