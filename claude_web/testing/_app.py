@@ -2,7 +2,8 @@
 
 ``FakeApp.handle`` takes a parsed HTTP request and returns a :class:`FakeResponse`. The loopback socket server
 and the httpx transports both wrap it, so they behave identically. Streaming responses are an iterator of
-*actions*: ``bytes`` to send, :class:`Sleep` to wait, or :data:`DROP` to abort the connection.
+*actions* (see ``_events``): ``bytes`` to send, ``Sleep`` to wait, or ``DROP`` to abort the connection. The app
+routes and keeps the reply queue and the request log; batches, files and the prompt cache are its parts.
 """
 
 from __future__ import annotations
