@@ -16,7 +16,9 @@ It runs on a real loopback socket (threaded HTTP/1.1 with keep-alive) or in-proc
 
 from __future__ import annotations
 
-from ._app import FakeApp, FakeResponse, RecordedRequest
+from ._app import FakeApp
+from ._fake import FakeClaude, RemoteFakeClaude
+from ._http import FakeResponse, RecordedRequest
 from ._replies import (
     DelayReply,
     ErrorReply,
@@ -32,7 +34,7 @@ from ._replies import (
     thinking,
     tool_use,
 )
-from ._server import AsyncFakeTransport, FakeClaude, FakeTransport, RemoteFakeClaude
+from ._transports import AsyncFakeTransport, FakeTransport
 
 __all__ = [
     "AsyncFakeTransport",

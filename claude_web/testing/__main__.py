@@ -12,7 +12,7 @@ import sys
 import threading
 from types import FrameType
 
-from ._server import FakeClaude
+from ._fake import FakeClaude
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="seconds between the events of unscripted streamed replies (default 0)",
     )
+    parser.add_argument(
+        "--cache-min-tokens",
+        type=int,
+        default=None,
+        help="minimum cacheable prompt length for every model (default: the documented one per model)",
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -42,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    fake = FakeClaude(args.host, args.port).start()
+    fake = FakeClaude(args.host, args.port, cache_min_tokens=args.cache_min_tokens).start()
     fake.default_event_delay = args.event_delay
     if args.batch_polls_until_end is not None:
         fake.batch_polls_until_end = args.batch_polls_until_end

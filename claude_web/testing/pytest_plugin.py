@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from ._server import FakeClaude
+    from ._fake import FakeClaude
 
 
 @pytest.fixture(scope="session")
 def fake_claude_server() -> Iterator[FakeClaude]:
     """The session's FakeClaude (not cleared between tests; prefer ``fake_claude``)."""
-    from ._server import FakeClaude  # imported lazily: loading the plugin stays cheap
+    from ._fake import FakeClaude  # imported lazily: loading the plugin stays cheap
 
     with FakeClaude() as server:
         yield server
