@@ -1,0 +1,1 @@
+"""The framework-free web layer shared by the Django and Flask adapters."""
