@@ -19,7 +19,7 @@ and re-exported here.
 >>> encode_chunk({"type": "finish"}) + DONE_FRAME
 b'data: {"type":"finish"}\\n\\ndata: [DONE]\\n\\n'
 
-How each event maps (chunk shapes checked against the ``uiMessageChunkSchema`` of ``ai`` 5.0, 6.0 and 7.0):
+How each event maps (chunk shapes as the ``uiMessageChunkSchema`` of ``ai`` 5.0.277, 6.0.325 and 7.0.173 define them):
 
 - the first event opens the message: ``start`` (``messageId``: the ``message_id`` given, else the first upstream
   message id; ``messageMetadata``: the ``metadata`` given plus ``model``);
@@ -134,8 +134,8 @@ class UIMessageStreamTranslator:
 
     ``message_id`` becomes the UI message id (default: the first upstream message id); ``metadata`` goes into the
     ``start`` chunk's ``messageMetadata``; ``reset_step=True`` sends ``reset-step`` on a ``reset`` event, which
-    only ``ai`` >= 7 accepts (see the module docs); ``dynamic_tools=True`` marks tool parts ``dynamic`` (``dynamic-tool`` parts instead of
-    ``tool-<name>`` parts, for frontends without typed tools).
+    only ``ai`` >= 7 accepts (see the module docs); ``dynamic_tools=True`` marks tool chunks ``dynamic``, so the
+    client makes ``dynamic-tool`` parts instead of ``tool-<name>`` parts (for frontends without typed tools).
 
     >>> t = UIMessageStreamTranslator("m-1", metadata={"conversation": 7})
     >>> t.feed("tool_use", {"id": "toolu_1", "name": "weather", "input": {"city": "Oslo"}})[-1]
