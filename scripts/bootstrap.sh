@@ -19,3 +19,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+# The npm packages of the AI SDK conformance harness (tests/aisdk); without node/npm those tests skip locally
+# (CI, with CLAUDE_WEB_REQUIRE_SERVICES=1, fails them instead).
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  tests/aisdk/install.sh >/dev/null || echo "bootstrap: npm ci in tests/aisdk failed; the AI SDK conformance tests will fail" >&2
+else
+  echo "bootstrap: node/npm not found; the AI SDK conformance tests (tests/aisdk) will be skipped" >&2
+fi

@@ -15,7 +15,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 TEST_KEY = "sk-ant-test-NEVER-LEAK-0123456789"
-PARAMS = {"model": "claude-haiku-4-5", "max_tokens": 256, "messages": [{"role": "user", "content": "Hello"}]}
+PARAMS = {"model": "claude-haiku-4-5", "max_tokens": 512, "messages": [{"role": "user", "content": "Hello"}]}
 
 
 def cleanup_prefix(redis_url: str, prefix: str) -> None:
