@@ -3,7 +3,7 @@
 A React/Next.js ``useChat`` frontend (npm package ``ai`` >= 5) reads the response to its ``POST`` as Server-Sent
 Events whose ``data:`` is one JSON *chunk* each, ended by ``data: [DONE]``, and the response must carry
 ``x-vercel-ai-ui-message-stream: v1`` (:data:`UI_MESSAGE_STREAM_HEADERS`). :class:`UIMessageStreamTranslator` turns
-the events of :mod:`claude_web.web_stream` (and of a job stream) into those chunks; :func:`encode_chunk` and
+the events of :mod:`claude_web.web.events` (and of a job stream) into those chunks; :func:`encode_chunk` and
 :data:`DONE_FRAME` are the bytes. The request side (``useChat``'s body) is in :mod:`claude_web.web.aisdk_request`
 and re-exported here.
 
@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..sse_encoder import encode_comment, encode_event
+from .sse import encode_comment, encode_event
 from .aisdk_request import (
     TRIGGERS,
     ChatRequestError,
@@ -96,7 +96,7 @@ UI_MESSAGE_STREAM_HEADER = "x-vercel-ai-ui-message-stream"
 """The response header that marks a UI message stream."""
 UI_MESSAGE_STREAM_VERSION = "v1"
 UI_MESSAGE_STREAM_HEADERS: dict[str, str] = {UI_MESSAGE_STREAM_HEADER: UI_MESSAGE_STREAM_VERSION}
-"""Send these with the usual SSE headers (``claude_web.sse_encoder.SSE_HEADERS``)."""
+"""Send these with the usual SSE headers (``claude_web.web.sse.SSE_HEADERS``)."""
 
 DONE_FRAME = b"data: [DONE]\n\n"
 """The frame that ends a UI message stream, after the ``finish`` chunk."""

@@ -484,7 +484,7 @@ def test_real_recorded_streams_reach_the_client_intact(base_url: str, name: str)
         "model": start["model"],
         "stop_reason": done["stop_reason"],
         "usage": done["usage"],
-        "cost": None,
+        "cost": done["cost"],
     }
 
 
