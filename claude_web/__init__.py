@@ -63,6 +63,10 @@ __all__ = [
     "AsyncAnthropicVertex",
     "AsyncClient",
     "AsyncStream",
+    "BetaAsyncMessageStream",
+    "BetaAsyncMessageStreamManager",
+    "BetaMessageStream",
+    "BetaMessageStreamManager",
     "AuthenticationError",
     "BadRequestError",
     "BaseModel",
@@ -77,6 +81,8 @@ __all__ = [
     "NotGiven",
     "Omit",
     "OverloadedError",
+    "ParsedContentBlockStopEvent",
+    "ParsedMessageStopEvent",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestOptions",
@@ -90,6 +96,7 @@ __all__ = [
     "__version__",
     "not_given",
     "omit",
+    "transform_schema",
     "types",
 ]
 
@@ -98,6 +105,13 @@ _LAZY = {
     "AsyncAnthropicBedrock": ("claude_web.lib.bedrock", "AsyncAnthropicBedrock"),
     "AnthropicVertex": ("claude_web.lib.vertex", "AnthropicVertex"),
     "AsyncAnthropicVertex": ("claude_web.lib.vertex", "AsyncAnthropicVertex"),
+    "transform_schema": ("claude_web.lib._parse", "transform_schema"),
+    "BetaMessageStream": ("claude_web.lib.streaming", "BetaMessageStream"),
+    "BetaAsyncMessageStream": ("claude_web.lib.streaming", "BetaAsyncMessageStream"),
+    "BetaMessageStreamManager": ("claude_web.lib.streaming", "BetaMessageStreamManager"),
+    "BetaAsyncMessageStreamManager": ("claude_web.lib.streaming", "BetaAsyncMessageStreamManager"),
+    "ParsedMessageStopEvent": ("claude_web.lib.streaming", "ParsedMessageStopEvent"),
+    "ParsedContentBlockStopEvent": ("claude_web.lib.streaming", "ParsedContentBlockStopEvent"),
 }
 
 

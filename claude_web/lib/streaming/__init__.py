@@ -1,4 +1,16 @@
 from ._messages import AsyncMessageStream, AsyncMessageStreamManager, MessageStream, MessageStreamManager
+from ._parsed import (
+    AsyncParsedMessageStream,
+    AsyncParsedMessageStreamManager,
+    BetaAsyncMessageStream,
+    BetaAsyncMessageStreamManager,
+    BetaMessageStream,
+    BetaMessageStreamManager,
+    ParsedContentBlockStopEvent,
+    ParsedMessageStopEvent,
+    ParsedMessageStream,
+    ParsedMessageStreamManager,
+)
 from ._types import (
     CitationEvent,
     ContentBlockStopEvent,
@@ -13,6 +25,12 @@ from ._types import (
 __all__ = [
     "AsyncMessageStream",
     "AsyncMessageStreamManager",
+    "AsyncParsedMessageStream",
+    "AsyncParsedMessageStreamManager",
+    "BetaAsyncMessageStream",
+    "BetaAsyncMessageStreamManager",
+    "BetaMessageStream",
+    "BetaMessageStreamManager",
     "CitationEvent",
     "ContentBlockStopEvent",
     "InputJsonEvent",
@@ -20,6 +38,10 @@ __all__ = [
     "MessageStream",
     "MessageStreamEvent",
     "MessageStreamManager",
+    "ParsedContentBlockStopEvent",
+    "ParsedMessageStopEvent",
+    "ParsedMessageStream",
+    "ParsedMessageStreamManager",
     "SignatureEvent",
     "TextEvent",
     "ThinkingEvent",
