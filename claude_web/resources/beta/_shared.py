@@ -10,7 +10,7 @@ from ..._base_client import FinalRequestOptions
 from ..._exceptions import AnthropicError
 from ..._types import NOT_GIVEN, NotGiven, Omit
 from ...lib._parse import given, with_output_format
-from .._message_options import message_options
+from .._message_options import beta_header, message_options
 
 __all__ = [
     "PARSE_HELPER",
@@ -21,6 +21,7 @@ __all__ = [
     "count_options",
     "fold_output_format",
     "parse_options",
+    "runner_extras",
     "runner_options",
     "stream_options",
 ]
@@ -118,6 +119,19 @@ def count_options(body: dict[str, Any], extras: Extras) -> FinalRequestOptions:
         url="/v1/messages/count_tokens",
         required_betas=(TOKEN_COUNTING_BETA,),
     )
+
+
+def runner_extras(
+    betas: Betas,
+    extra_headers: Headers | None,
+    extra_query: Mapping[str, object] | None,
+    extra_body: Mapping[str, object] | None,
+    timeout: Any,
+) -> Extras:
+    """The runner's per-call extras: its ``betas`` go out as they are, without the helpers' own betas (as in
+    ``anthropic``, where the runner sends them as the ``anthropic-beta`` header)."""
+    headers: dict[str, str | Omit] = {**beta_header(betas), **(extra_headers or {})}
+    return Extras(NOT_GIVEN, headers, extra_query, extra_body, timeout)
 
 
 def runner_options(

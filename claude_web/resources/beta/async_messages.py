@@ -37,6 +37,7 @@ from ._shared import (
     count_options,
     fold_output_format,
     parse_options,
+    runner_extras,
     runner_options,
     stream_options,
 )
@@ -275,7 +276,7 @@ class AsyncBetaMessages(AsyncAPIResource):
         from ...lib.tools import BetaAsyncStreamingToolRunner, BetaAsyncToolRunner
 
         check_params("tool_runner", params)
-        extras = Extras(betas, extra_headers, extra_query, extra_body, timeout)
+        extras = runner_extras(betas, extra_headers, extra_query, extra_body, timeout)
         body = {"max_tokens": max_tokens, "messages": messages, "model": model, **params}
         options = runner_options(tools, max_iterations, compaction_control, tool_context, tool_timeout, on_tool_result)
         if stream:
