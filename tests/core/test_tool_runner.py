@@ -387,10 +387,9 @@ async def test_async_extensions(fake_claude: FakeClaude) -> None:
     started = time.perf_counter()
     final = await runner.until_done()
     assert final.content[0].text == "done" and time.perf_counter() - started < 3
-    assert sorted(observed, key=lambda o: o[0])[1:] == [
-        ("hang", observed[[o[0] for o in observed].index("hang")][1]),
-        ("my_notes", "bo/3: notes about tea"),
-    ]
+    seen = dict(observed)
+    assert set(seen) == {"my_notes", "hang", "calc"} and seen["my_notes"] == "bo/3: notes about tea"
+    assert "did not finish within 0.2 seconds" in seen["hang"] and seen["calc"] == "7"
     answers = fake_claude.last_request.json["messages"][-1]["content"]
     assert [a["tool_use_id"] for a in answers] == ["a", "b", "c"]
     assert answers[1]["is_error"] is True and "did not finish within 0.2 seconds" in answers[1]["content"]
@@ -423,3 +422,33 @@ def test_sync_runner_refuses_async_tools(fake_claude: FakeClaude) -> None:
             model="m", max_tokens=9, messages=USER, tools=[], compaction_control={"enabled": True}
         )
     assert fake_claude.requests == []
+
+
+async def test_async_runner_times_out_a_thread_tool_and_reports_results(fake_claude: FakeClaude) -> None:
+    release = threading.Event()
+
+    @claude_web.beta_tool
+    def blocking(n: int) -> str:
+        """Blocks its thread."""
+        release.wait(5)
+        return "late"
+
+    fake_claude.queue(
+        message([use("blocking", {"n": 1}, "a"), use("my_notes", {"query": "q"}, "b")], stop_reason="tool_use"),
+        text("done"),
+    )
+    client = claude_web.AsyncAnthropic(api_key="k", base_url=fake_claude.base_url)
+    runner = client.beta.messages.tool_runner(
+        model="m", max_tokens=9, messages=USER, tools=[blocking, my_notes], tool_context=Site("cy", 1), tool_timeout=0.2
+    )
+    async for msg in runner:
+        if msg.stop_reason == "tool_use":
+            response = await runner.generate_tool_call_response()
+            assert response is not None and len(response["content"]) == 2
+            assert [(r.name, r.is_error) for r in runner.tool_results] == [("blocking", True), ("my_notes", False)]
+    release.set()
+    assert (
+        runner.messages[-1]["content"][0]["content"]
+        == "ToolTimeoutError(\"Tool 'blocking' did not finish within 0.2 seconds\")"
+    )
+    await client.close()

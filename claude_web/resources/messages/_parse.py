@@ -14,15 +14,16 @@ every text block of the answer gets ``parsed_output``. Text that does not valida
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from ..._base_client import FinalRequestOptions
 from ..._types import NOT_GIVEN, NotGiven, Omit
-from ...lib._parse import parse_text_blocks, with_output_format
-from ...types.parsed_message import ParsedMessage, ResponseFormatT
 from .._message_options import message_options
+
+if TYPE_CHECKING:  # the structured-outputs modules load on the first parse() (import time stays flat)
+    from ...types.parsed_message import ParsedMessage, ResponseFormatT
 
 __all__ = ["AsyncParseMixin", "ParseMixin", "parse_options"]
 
@@ -42,6 +43,8 @@ def parse_options(
     **beta: Any,
 ) -> FinalRequestOptions:
     """The request of a ``parse`` call: ``output_format`` folded into ``output_config.format``."""
+    from ...lib._parse import with_output_format
+
     if stream is True:
         raise TypeError("parse() does not stream: use messages.stream(..., output_format=...) and get_final_message()")
     params["output_config"] = with_output_format(params.get("output_config", NOT_GIVEN), output_format)
@@ -55,6 +58,18 @@ def parse_options(
         timeout=timeout,
         **beta,
     )
+
+
+def _parsed_message_type() -> type[ParsedMessage[Any]]:
+    from ...types.parsed_message import ParsedMessage
+
+    return ParsedMessage
+
+
+def _parse_blocks(message: ParsedMessage[Any], output_format: Any) -> None:
+    from ...lib._parse import parse_text_blocks
+
+    parse_text_blocks(message.content, output_format)
 
 
 class ParseMixin:
@@ -121,8 +136,8 @@ class ParseMixin:
             extra_body=extra_body,
             timeout=timeout,
         )
-        message: ParsedMessage[ResponseFormatT] = self._client.request(ParsedMessage, options)
-        parse_text_blocks(message.content, output_format)
+        message: ParsedMessage[ResponseFormatT] = self._client.request(_parsed_message_type(), options)
+        _parse_blocks(message, output_format)
         return message
 
 
@@ -190,6 +205,6 @@ class AsyncParseMixin:
             extra_body=extra_body,
             timeout=timeout,
         )
-        message: ParsedMessage[ResponseFormatT] = await self._client.request(ParsedMessage, options)
-        parse_text_blocks(message.content, output_format)
+        message: ParsedMessage[ResponseFormatT] = await self._client.request(_parsed_message_type(), options)
+        _parse_blocks(message, output_format)
         return message

@@ -65,6 +65,8 @@ def _listify(body: dict[str, Any]) -> dict[str, Any]:
 
 def _pop_output_format(params: dict[str, Any]) -> Any:
     """Take ``output_format`` out of stream parameters, folding it into ``output_config.format``."""
+    if "output_format" not in params:
+        return None
     from ...lib._parse import given, with_output_format
 
     output_format = params.pop("output_format", None)
