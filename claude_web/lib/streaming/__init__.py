@@ -1,16 +1,6 @@
+from typing import TYPE_CHECKING
+
 from ._messages import AsyncMessageStream, AsyncMessageStreamManager, MessageStream, MessageStreamManager
-from ._parsed import (
-    AsyncParsedMessageStream,
-    AsyncParsedMessageStreamManager,
-    BetaAsyncMessageStream,
-    BetaAsyncMessageStreamManager,
-    BetaMessageStream,
-    BetaMessageStreamManager,
-    ParsedContentBlockStopEvent,
-    ParsedMessageStopEvent,
-    ParsedMessageStream,
-    ParsedMessageStreamManager,
-)
 from ._types import (
     CitationEvent,
     ContentBlockStopEvent,
@@ -21,6 +11,20 @@ from ._types import (
     TextEvent,
     ThinkingEvent,
 )
+
+if TYPE_CHECKING:
+    from ._parsed import (
+        AsyncParsedMessageStream,
+        AsyncParsedMessageStreamManager,
+        BetaAsyncMessageStream,
+        BetaAsyncMessageStreamManager,
+        BetaMessageStream,
+        BetaMessageStreamManager,
+        ParsedContentBlockStopEvent,
+        ParsedMessageStopEvent,
+        ParsedMessageStream,
+        ParsedMessageStreamManager,
+    )
 
 __all__ = [
     "AsyncMessageStream",
@@ -46,3 +50,26 @@ __all__ = [
     "TextEvent",
     "ThinkingEvent",
 ]
+
+_PARSED = frozenset(
+    {
+        "AsyncParsedMessageStream",
+        "AsyncParsedMessageStreamManager",
+        "BetaAsyncMessageStream",
+        "BetaAsyncMessageStreamManager",
+        "BetaMessageStream",
+        "BetaMessageStreamManager",
+        "ParsedContentBlockStopEvent",
+        "ParsedMessageStopEvent",
+        "ParsedMessageStream",
+        "ParsedMessageStreamManager",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _PARSED:  # parsed and beta streams load on first use: a plain stream() does not pay for them
+        from . import _parsed
+
+        return getattr(_parsed, name)
+    raise AttributeError(f"module 'claude_web.lib.streaming' has no attribute {name!r}")

@@ -255,7 +255,7 @@ class Messages(ParseMixin, SyncAPIResource):
 
         With ``output_format=Model`` the final message is a ``ParsedMessage`` (``.parsed_output``).
         """
-        from ...lib.streaming import MessageStreamManager, ParsedMessageStreamManager
+        from ...lib.streaming import MessageStreamManager
 
         output_format = _pop_output_format(params)
         extra = {k: params.pop(k) for k in ("extra_headers", "extra_query", "extra_body", "timeout") if k in params}
@@ -277,6 +277,8 @@ class Messages(ParseMixin, SyncAPIResource):
             return result
 
         if output_format is not None:
+            from ...lib.streaming import ParsedMessageStreamManager
+
             return ParsedMessageStreamManager(make, output_format)
         return MessageStreamManager(make)
 
@@ -488,7 +490,7 @@ class AsyncMessages(AsyncParseMixin, AsyncAPIResource):
 
         With ``output_format=Model`` the final message is a ``ParsedMessage`` (``.parsed_output``).
         """
-        from ...lib.streaming import AsyncMessageStreamManager, AsyncParsedMessageStreamManager
+        from ...lib.streaming import AsyncMessageStreamManager
 
         output_format = _pop_output_format(params)
         extra = {k: params.pop(k) for k in ("extra_headers", "extra_query", "extra_body", "timeout") if k in params}
@@ -510,6 +512,8 @@ class AsyncMessages(AsyncParseMixin, AsyncAPIResource):
             return result
 
         if output_format is not None:
+            from ...lib.streaming import AsyncParsedMessageStreamManager
+
             return AsyncParsedMessageStreamManager(make, output_format)
         return AsyncMessageStreamManager(make)
 
