@@ -63,6 +63,10 @@ __all__ = [
     "AsyncAnthropicVertex",
     "AsyncClient",
     "AsyncStream",
+    "BetaAsyncMessageStream",
+    "BetaAsyncMessageStreamManager",
+    "BetaMessageStream",
+    "BetaMessageStreamManager",
     "AuthenticationError",
     "BadRequestError",
     "BaseModel",
@@ -77,6 +81,8 @@ __all__ = [
     "NotGiven",
     "Omit",
     "OverloadedError",
+    "ParsedContentBlockStopEvent",
+    "ParsedMessageStopEvent",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestOptions",
@@ -88,8 +94,11 @@ __all__ = [
     "UnprocessableEntityError",
     "__title__",
     "__version__",
+    "beta_async_tool",
+    "beta_tool",
     "not_given",
     "omit",
+    "transform_schema",
     "types",
 ]
 
@@ -98,6 +107,15 @@ _LAZY = {
     "AsyncAnthropicBedrock": ("claude_web.lib.bedrock", "AsyncAnthropicBedrock"),
     "AnthropicVertex": ("claude_web.lib.vertex", "AnthropicVertex"),
     "AsyncAnthropicVertex": ("claude_web.lib.vertex", "AsyncAnthropicVertex"),
+    "transform_schema": ("claude_web.lib._parse", "transform_schema"),
+    "beta_tool": ("claude_web.lib.tools", "beta_tool"),
+    "beta_async_tool": ("claude_web.lib.tools", "beta_async_tool"),
+    "BetaMessageStream": ("claude_web.lib.streaming", "BetaMessageStream"),
+    "BetaAsyncMessageStream": ("claude_web.lib.streaming", "BetaAsyncMessageStream"),
+    "BetaMessageStreamManager": ("claude_web.lib.streaming", "BetaMessageStreamManager"),
+    "BetaAsyncMessageStreamManager": ("claude_web.lib.streaming", "BetaAsyncMessageStreamManager"),
+    "ParsedMessageStopEvent": ("claude_web.lib.streaming", "ParsedMessageStopEvent"),
+    "ParsedContentBlockStopEvent": ("claude_web.lib.streaming", "ParsedContentBlockStopEvent"),
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -22,6 +22,9 @@ from ._resource import ResourceWithRawResponse, ResourceWithStreamingResponse
 from ._types import NOT_GIVEN, NotGiven, Omit
 from .resources import AsyncMessages, AsyncModels, Messages, Models
 from .usage import ModelPrice, UsageRecorder
+
+if TYPE_CHECKING:
+    from .resources.beta import AsyncBeta, Beta
 
 __all__ = ["Anthropic", "AsyncAnthropic", "MissingCredentialsError"]
 
@@ -181,6 +184,12 @@ class Anthropic(_AnthropicOptions, SyncAPIClient):
         return Models(self)
 
     @cached_property
+    def beta(self) -> Beta:
+        from .resources.beta import Beta
+
+        return Beta(self)
+
+    @cached_property
     def with_raw_response(self) -> _ClientView:
         return _ClientView(self, ResourceWithRawResponse)
 
@@ -266,6 +275,12 @@ class AsyncAnthropic(_AnthropicOptions, AsyncAPIClient):
         return AsyncModels(self)
 
     @cached_property
+    def beta(self) -> AsyncBeta:
+        from .resources.beta import AsyncBeta
+
+        return AsyncBeta(self)
+
+    @cached_property
     def with_raw_response(self) -> _ClientView:
         return _ClientView(self, ResourceWithRawResponse)
 
@@ -325,3 +340,7 @@ class _ClientView:
     @property
     def models(self) -> Any:
         return self._view(self._client.models)
+
+    @property
+    def beta(self) -> Any:
+        return self._view(self._client.beta)

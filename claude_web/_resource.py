@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncAPIResource", "ResourceWithRawResponse", "ResourceWithStreamingResponse", "SyncAPIResource"]
 
-_HELPERS_NOT_WRAPPED = frozenset({"stream"})
+_HELPERS_NOT_WRAPPED = frozenset({"stream", "parse", "tool_runner"})
 
 
 class _Resource:

@@ -123,6 +123,9 @@ __all__ = [
     "ModelInfo",
     "ModelParam",
     "OutputTokensDetails",
+    "ParsedContentBlock",
+    "ParsedMessage",
+    "ParsedTextBlock",
     "PingEvent",
     "RawContentBlockDelta",
     "RawContentBlockDeltaEvent",
@@ -173,3 +176,13 @@ __all__ = [
     "WebSearchToolResultBlock",
     "messages",
 ]
+
+_LAZY = frozenset({"ParsedContentBlock", "ParsedMessage", "ParsedTextBlock"})  # structured outputs, loaded on use
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import parsed_message
+
+        return getattr(parsed_message, name)
+    raise AttributeError(f"module 'claude_web.types' has no attribute {name!r}")

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from ._messages import AsyncMessageStream, AsyncMessageStreamManager, MessageStream, MessageStreamManager
 from ._types import (
     CitationEvent,
@@ -10,9 +12,29 @@ from ._types import (
     ThinkingEvent,
 )
 
+if TYPE_CHECKING:
+    from ._parsed import (
+        AsyncParsedMessageStream,
+        AsyncParsedMessageStreamManager,
+        BetaAsyncMessageStream,
+        BetaAsyncMessageStreamManager,
+        BetaMessageStream,
+        BetaMessageStreamManager,
+        ParsedContentBlockStopEvent,
+        ParsedMessageStopEvent,
+        ParsedMessageStream,
+        ParsedMessageStreamManager,
+    )
+
 __all__ = [
     "AsyncMessageStream",
     "AsyncMessageStreamManager",
+    "AsyncParsedMessageStream",
+    "AsyncParsedMessageStreamManager",
+    "BetaAsyncMessageStream",
+    "BetaAsyncMessageStreamManager",
+    "BetaMessageStream",
+    "BetaMessageStreamManager",
     "CitationEvent",
     "ContentBlockStopEvent",
     "InputJsonEvent",
@@ -20,7 +42,34 @@ __all__ = [
     "MessageStream",
     "MessageStreamEvent",
     "MessageStreamManager",
+    "ParsedContentBlockStopEvent",
+    "ParsedMessageStopEvent",
+    "ParsedMessageStream",
+    "ParsedMessageStreamManager",
     "SignatureEvent",
     "TextEvent",
     "ThinkingEvent",
 ]
+
+_PARSED = frozenset(
+    {
+        "AsyncParsedMessageStream",
+        "AsyncParsedMessageStreamManager",
+        "BetaAsyncMessageStream",
+        "BetaAsyncMessageStreamManager",
+        "BetaMessageStream",
+        "BetaMessageStreamManager",
+        "ParsedContentBlockStopEvent",
+        "ParsedMessageStopEvent",
+        "ParsedMessageStream",
+        "ParsedMessageStreamManager",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _PARSED:  # parsed and beta streams load on first use: a plain stream() does not pay for them
+        from . import _parsed
+
+        return getattr(_parsed, name)
+    raise AttributeError(f"module 'claude_web.lib.streaming' has no attribute {name!r}")

@@ -18,6 +18,7 @@ from ..._resource import AsyncAPIResource, SyncAPIResource
 from ..._streaming import AsyncStream, Stream
 from ..._types import NOT_GIVEN, NotGiven, Omit
 from ...types import Message, MessageTokensCount, RawMessageStreamEvent
+from ._parse import AsyncParseMixin, ParseMixin
 from .batches import AsyncBatches, Batches
 
 if TYPE_CHECKING:
@@ -62,6 +63,19 @@ def _listify(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _pop_output_format(params: dict[str, Any]) -> Any:
+    """Take ``output_format`` out of stream parameters, folding it into ``output_config.format``."""
+    if "output_format" not in params:
+        return None
+    from ...lib._parse import given, with_output_format
+
+    output_format = params.pop("output_format", None)
+    if not given(output_format) or output_format is None:
+        return None
+    params["output_config"] = with_output_format(params.get("output_config", NOT_GIVEN), output_format)
+    return output_format
+
+
 def _count_options(body: dict[str, Any], **opts: Any) -> FinalRequestOptions:
     body = _listify(strip_not_given(body))
     return FinalRequestOptions(
@@ -74,7 +88,7 @@ def _count_options(body: dict[str, Any], **opts: Any) -> FinalRequestOptions:
     )
 
 
-class Messages(SyncAPIResource):
+class Messages(ParseMixin, SyncAPIResource):
     @property
     def batches(self) -> Batches:
         return Batches(self._client)
@@ -237,9 +251,13 @@ class Messages(SyncAPIResource):
         return result
 
     def stream(self, **params: Any) -> MessageStreamManager:
-        """Stream with helpers: ``with client.messages.stream(...) as s: for text in s.text_stream: ...``."""
+        """Stream with helpers: ``with client.messages.stream(...) as s: for text in s.text_stream: ...``.
+
+        With ``output_format=Model`` the final message is a ``ParsedMessage`` (``.parsed_output``).
+        """
         from ...lib.streaming import MessageStreamManager
 
+        output_format = _pop_output_format(params)
         extra = {k: params.pop(k) for k in ("extra_headers", "extra_query", "extra_body", "timeout") if k in params}
         headers = {"x-stainless-helper-method": "stream", **(extra.get("extra_headers") or {})}
         options = _create_options(
@@ -258,6 +276,10 @@ class Messages(SyncAPIResource):
             )
             return result
 
+        if output_format is not None:
+            from ...lib.streaming import ParsedMessageStreamManager
+
+            return ParsedMessageStreamManager(make, output_format)
         return MessageStreamManager(make)
 
     def count_tokens(
@@ -301,7 +323,7 @@ class Messages(SyncAPIResource):
         return result
 
 
-class AsyncMessages(AsyncAPIResource):
+class AsyncMessages(AsyncParseMixin, AsyncAPIResource):
     @property
     def batches(self) -> AsyncBatches:
         return AsyncBatches(self._client)
@@ -464,9 +486,13 @@ class AsyncMessages(AsyncAPIResource):
         return result
 
     def stream(self, **params: Any) -> AsyncMessageStreamManager:
-        """``async with client.messages.stream(...) as s: async for text in s.text_stream: ...``."""
+        """``async with client.messages.stream(...) as s: async for text in s.text_stream: ...``.
+
+        With ``output_format=Model`` the final message is a ``ParsedMessage`` (``.parsed_output``).
+        """
         from ...lib.streaming import AsyncMessageStreamManager
 
+        output_format = _pop_output_format(params)
         extra = {k: params.pop(k) for k in ("extra_headers", "extra_query", "extra_body", "timeout") if k in params}
         headers = {"x-stainless-helper-method": "stream", **(extra.get("extra_headers") or {})}
         options = _create_options(
@@ -485,6 +511,10 @@ class AsyncMessages(AsyncAPIResource):
             )
             return result
 
+        if output_format is not None:
+            from ...lib.streaming import AsyncParsedMessageStreamManager
+
+            return AsyncParsedMessageStreamManager(make, output_format)
         return AsyncMessageStreamManager(make)
 
     async def count_tokens(
