@@ -60,7 +60,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .sse import encode_comment, encode_event
 from .aisdk_request import (
     TRIGGERS,
     ChatRequestError,
@@ -69,6 +68,7 @@ from .aisdk_request import (
     parse_chat_request,
     ui_messages_to_api,
 )
+from .sse import encode_comment, encode_event
 
 __all__ = [
     "DONE_FRAME",
