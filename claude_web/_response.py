@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
-from ._base_client import RESPONSE_MODE_HEADER
+from ._request_options import RESPONSE_MODE_HEADER
 
 __all__ = [
     "APIResponse",
