@@ -151,7 +151,8 @@ class _AnthropicOptions:
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} base_url={str(self._base_url)!r} "
-            f"api_key={'<redacted>' if self._api_key else None} max_retries={self.max_retries}>"
+            f"api_key={'<redacted>' if self._api_key else None} "
+            f"auth_token={'<redacted>' if self._auth_token else None} max_retries={self.max_retries}>"
         )
 
     def _copy_kwargs(
