@@ -19,7 +19,7 @@ from . import _exceptions, retries
 from ._constants import DEFAULT_TIMEOUT, MODEL_NONSTREAMING_TOKENS
 from ._credentials import Secret
 from ._logs import logger, redact_headers
-from ._request_options import FinalRequestOptions, ResponseMode, json_default, nonstreaming_timeout, to_timeout
+from ._request_options import FinalRequestOptions, ResponseMode, encode_json_body, nonstreaming_timeout, to_timeout
 from ._results import finish_usage_error, finish_usage_ok, finish_usage_unparsed, parse_response, status_error
 from ._types import NotGiven, Omit
 from ._version import __version__
@@ -179,7 +179,7 @@ class BaseClient:
             data = {**(data or {}), **options.extra_json}
         if data is None:
             return None
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=json_default).encode()
+        return encode_json_body(data)
 
     def _effective_timeout(self, options: FinalRequestOptions) -> httpx.Timeout:
         timeout = self.timeout if isinstance(options.timeout, NotGiven) else options.timeout
@@ -193,19 +193,29 @@ class BaseClient:
         if self._custom_query:
             params = {**self._custom_query, **(params or {})}
         headers = self._build_headers(options)
-        if options.method.lower() == "get" and "content-type" in headers:
-            # as anthropic does: a GET carries no body, so no content-type
+        if "content-type" in headers and (options.files is not None or options.method.lower() == "get"):
+            # as anthropic does: a GET carries no body, so no content-type; a multipart body gets httpx's own
             headers = {k: v for k, v in headers.items() if k != "content-type"}
-        args = {
+        args: dict[str, Any] = {
             "method": options.method,
             "url": self._prepare_url(options.url),
             "headers": headers,
             "params": params or None,
-            "content": self._build_body(options),
             "timeout": self._effective_timeout(options),
             "extensions": options.extensions or None,
         }
+        if options.files is not None:
+            args["files"] = options.files
+            args["data"] = self._form_fields(options)
+        else:
+            args["content"] = self._build_body(options)
         return RequestParts(args, self._credentials_for(headers, options))
+
+    @staticmethod
+    def _form_fields(options: FinalRequestOptions) -> dict[str, Any] | None:
+        """The JSON body of a multipart call (``extra_body`` included) as form fields."""
+        data = {**(options.json_data or {}), **(options.extra_json or {})}
+        return {k: v if isinstance(v, (str, bytes)) else json.dumps(v) for k, v in data.items()} or None
 
     def _credentials_for(self, headers: Mapping[str, str], options: FinalRequestOptions) -> CredentialHeaders:
         """The credential headers this call sends: all of them, less any the call or the client's default headers
