@@ -54,7 +54,7 @@ class _LazyInputJsonEvent(InputJsonEvent):
 
     @classmethod
     def lazy(cls, partial_json: str, pending: Any) -> _LazyInputJsonEvent:
-        event = cls.model_construct(type="input_json", partial_json=partial_json)
+        event = cls._build(type="input_json", partial_json=partial_json)
         event.__dict__.pop("snapshot", None)
         event._source = (pending, len(pending.json_pieces))
         return event
@@ -70,7 +70,7 @@ def _helper_events(event: Any, acc: MessageAccumulator) -> list[MessageStreamEve
         if dkind == "text_delta":
             block = acc.block(event.index)
             if block.type == "text":
-                out.append(TextEvent.model_construct(type="text", text=delta.text, snapshot=block.text))
+                out.append(TextEvent._build(type="text", text=delta.text, snapshot=block.text))
         elif dkind == "input_json_delta":
             pending = acc.pending(event.index)
             if pending is not None and acc.raw_block(event.index).type in TRACKS_TOOL_INPUT:
@@ -79,29 +79,25 @@ def _helper_events(event: Any, acc: MessageAccumulator) -> list[MessageStreamEve
             block = acc.block(event.index)
             if block.type == "text":
                 out.append(
-                    CitationEvent.model_construct(
-                        type="citation", citation=delta.citation, snapshot=block.citations or []
-                    )
+                    CitationEvent._build(type="citation", citation=delta.citation, snapshot=block.citations or [])
                 )
         elif dkind == "thinking_delta":
             block = acc.block(event.index)
             if block.type == "thinking":
-                out.append(
-                    ThinkingEvent.model_construct(type="thinking", thinking=delta.thinking, snapshot=block.thinking)
-                )
+                out.append(ThinkingEvent._build(type="thinking", thinking=delta.thinking, snapshot=block.thinking))
         elif dkind == "signature_delta":
             block = acc.block(event.index)
             if block.type == "thinking":
-                out.append(SignatureEvent.model_construct(type="signature", signature=block.signature))
+                out.append(SignatureEvent._build(type="signature", signature=block.signature))
         return out
     if kind == "content_block_stop":
         return [
-            ContentBlockStopEvent.model_construct(
+            ContentBlockStopEvent._build(
                 type="content_block_stop", index=event.index, content_block=acc.block(event.index)
             )
         ]
     if kind == "message_stop":
-        return [MessageStopEvent.model_construct(type="message_stop", message=acc.snapshot())]
+        return [MessageStopEvent._build(type="message_stop", message=acc.snapshot())]
     return [event]
 
 
