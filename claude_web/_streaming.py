@@ -4,7 +4,8 @@
 ...     for event in stream:
 ...         if event.type == "content_block_delta": ...
 
-``ping`` is skipped, event names this library does not know are skipped (as ``anthropic`` does), an ``error``
+``ping`` is skipped (unless :meth:`Stream.include_pings` asks for it), event names this library does not know are
+skipped (as ``anthropic`` does), an event whose data has no ``type`` takes its ``event:`` name, an ``error``
 event raises the matching :class:`~claude_web.APIStatusError` subclass, and a stream that breaks (connection
 drop, cut mid-event, malformed data) raises an :class:`~claude_web.APIError` subclass naming the problem.
 Every stream ends its usage record exactly once: ``ok`` at ``message_stop``, ``error`` on any failure,
@@ -18,6 +19,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
+from typing_extensions import Self
 
 from ._exceptions import (
     STATUS_BY_ERROR_TYPE,
@@ -31,7 +33,7 @@ from ._exceptions import (
 from ._results import upstream_request_id
 from ._sse import ServerSentEvent, SSEDecoder
 from .types._events import PingEvent
-from .types._parsing import event_validators
+from .types._parsing import event_validators, parse_stream_event_json
 
 if TYPE_CHECKING:
     from .usage import UsageTracker
@@ -57,7 +59,17 @@ class _StreamCore:
         self._decoder = make_decoder() if make_decoder is not None else SSEDecoder()
         self._finished = False
         self._saw_stop = False
-        self._yield_pings = False  # web views turn this on to pace heartbeats (web_stream.surface_pings)
+        self._yield_pings = False  # include_pings() turns it on
+
+    def include_pings(self) -> Self:
+        """Also yield Claude's keep-alive ``ping`` events (``PingEvent``, ``type == "ping"``) when iterating, and
+        return the stream. Call it before iterating; by default pings are skipped, as in ``anthropic``.
+
+        >>> for event in client.messages.create(..., stream=True).include_pings():
+        ...     if event.type == "ping": send_heartbeat()
+        """
+        self._yield_pings = True
+        return self
 
     @property
     def request_id(self) -> str | None:
@@ -80,6 +92,21 @@ class _StreamCore:
         elif name == "message_stop":
             self._saw_stop = True
             usage.finish("ok", request_id=self._record_request_id())
+
+    def _without_type(self, sse: ServerSentEvent, exc: ValueError) -> Any:
+        """The event of a ``data`` that failed to validate because it has no ``type``: it takes the SSE event name,
+        as ``anthropic`` does. Any other failure is a malformed event."""
+        try:
+            data = json.loads(sse.data)
+        except ValueError:
+            raise self._malformed(sse, exc) from exc
+        if not isinstance(data, dict) or "type" in data:
+            raise self._malformed(sse, exc) from exc
+        data["type"] = sse.event
+        try:
+            return parse_stream_event_json(json.dumps(data), sse.event)
+        except ValueError as again:
+            raise self._malformed(sse, again) from again
 
     def _malformed(self, sse: ServerSentEvent, exc: Exception) -> APIError:
         data = sse.data if len(sse.data) <= 200 else sse.data[:200] + "..."
@@ -172,7 +199,7 @@ class Stream(_StreamCore, Generic[_T]):
                         try:
                             event = validate(sse.data)
                         except ValueError as exc:
-                            raise self._malformed(sse, exc) from exc
+                            event = self._without_type(sse, exc)
                         if usage is not None:
                             self._track(usage, sse.event, event)
                         elif sse.event == "message_stop":
@@ -237,7 +264,7 @@ class AsyncStream(_StreamCore, Generic[_T]):
                         try:
                             event = validate(sse.data)
                         except ValueError as exc:
-                            raise self._malformed(sse, exc) from exc
+                            event = self._without_type(sse, exc)
                         if usage is not None:
                             self._track(usage, sse.event, event)
                         elif sse.event == "message_stop":

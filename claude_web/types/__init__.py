@@ -110,6 +110,7 @@ from ._server_tools import (
 )
 from .message import Container, ContainerSkill, Message, Model, RefusalStopDetails, StopReason
 from .model_info import MessageTokensCount, ModelInfo
+from .parsed_message import ParsedContentBlock, ParsedMessage, ParsedTextBlock
 from .usage import CacheCreation, MessageDeltaUsage, OutputTokensDetails, ServerToolUsage, Usage
 
 __all__ = [
@@ -161,6 +162,9 @@ __all__ = [
     "ModelInfo",
     "ModelParam",
     "OutputTokensDetails",
+    "ParsedContentBlock",
+    "ParsedMessage",
+    "ParsedTextBlock",
     "PingEvent",
     "PlainTextSource",
     "RawContentBlockDelta",
