@@ -9,7 +9,10 @@ skipped (as ``anthropic`` does), an event whose data has no ``type`` takes its `
 event raises the matching :class:`~claude_web.APIStatusError` subclass, and a stream that breaks (connection
 drop, cut mid-event, malformed data) raises an :class:`~claude_web.APIError` subclass naming the problem.
 Every stream ends its usage record exactly once: ``ok`` at ``message_stop``, ``error`` on any failure,
-``aborted`` when closed early.
+``aborted`` when closed early. A stream that ends before its ``message_delta`` (which carries the final output
+token count) records an estimate of the output it did receive, marked ``estimated=True``: the characters of the
+text, thinking and tool-input JSON deltas that arrived, divided by 4 and rounded up (about 4 characters per token
+in English text and JSON), and never less than the ``message_start`` count.
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ class _StreamCore:
         self._decoder = make_decoder() if make_decoder is not None else SSEDecoder()
         self._finished = False
         self._saw_stop = False
+        self._saw_start = False
+        self._saw_delta_usage = False  # a message_delta reported the output tokens: the count is exact
+        self._received_chars = 0  # characters of text / thinking / tool JSON received, for an estimate
         self._yield_pings = False  # include_pings() turns it on
 
     def include_pings(self) -> Self:
@@ -83,12 +89,22 @@ class _StreamCore:
     def _track(self, usage: UsageTracker, name: str | None, event: Any) -> None:
         if name == "content_block_delta":
             usage.first_token()
+            delta = event.delta
+            kind = delta.type
+            if kind == "text_delta":
+                self._received_chars += len(delta.text)
+            elif kind == "input_json_delta":
+                self._received_chars += len(delta.partial_json)
+            elif kind == "thinking_delta":
+                self._received_chars += len(delta.thinking)
         elif name == "message_start":
             message = event.message
             usage.set_usage(message.usage, model=message.model)
+            self._saw_start = True
         elif name == "message_delta":
             if event.usage is not None:
                 usage.set_usage(event.usage)
+                self._saw_delta_usage = True
         elif name == "message_stop":
             self._saw_stop = True
             usage.finish("ok", request_id=self._record_request_id())
@@ -107,6 +123,15 @@ class _StreamCore:
             return parse_stream_event_json(json.dumps(data), sse.event)
         except ValueError as again:
             raise self._malformed(sse, again) from again
+
+    def _estimate_output(self, usage: UsageTracker) -> None:
+        """A stream that ends early: the output tokens of what arrived (see the module), unless known exactly."""
+        record = usage.record
+        if self._saw_delta_usage or not self._saw_start:
+            return
+        estimate = -(-self._received_chars // 4)  # characters / 4, rounded up
+        record.output_tokens = max(record.output_tokens, estimate)
+        record.estimated = True
 
     def _malformed(self, sse: ServerSentEvent, exc: Exception) -> APIError:
         data = sse.data if len(sse.data) <= 200 else sse.data[:200] + "..."
@@ -155,6 +180,8 @@ class _StreamCore:
         usage = self._usage
         if usage is None or usage.done:
             return
+        if not self._saw_stop:
+            self._estimate_output(usage)
         if error is not None:
             usage.finish("error", error=error, request_id=self._record_request_id())
         elif self._saw_stop:
