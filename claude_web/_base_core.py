@@ -20,6 +20,7 @@ from ._constants import DEFAULT_TIMEOUT, MODEL_NONSTREAMING_TOKENS
 from ._credentials import Secret
 from ._logs import logger, redact_headers
 from ._request_options import FinalRequestOptions, ResponseMode, encode_json_body, nonstreaming_timeout, to_timeout
+from ._response import BINARY_RESPONSES
 from ._results import finish_usage_error, finish_usage_ok, finish_usage_unparsed, parse_response, status_error
 from ._types import NotGiven, Omit
 from ._version import __version__
@@ -196,9 +197,13 @@ class BaseClient:
         if "content-type" in headers and (options.files is not None or options.method.lower() == "get"):
             # as anthropic does: a GET carries no body, so no content-type; a multipart body gets httpx's own
             headers = {k: v for k, v in headers.items() if k != "content-type"}
+        url = self._prepare_url(options.url)
+        if params and url.query:  # keep the query written in the path (``/v1/files?beta=true``), as anthropic does
+            params = {**dict(url.params), **params}
+            url = url.copy_with(query=None)
         args: dict[str, Any] = {
             "method": options.method,
-            "url": self._prepare_url(options.url),
+            "url": url,
             "headers": headers,
             "params": params or None,
             "timeout": self._effective_timeout(options),
@@ -310,6 +315,10 @@ class BaseClient:
         retries_taken: int,
     ) -> Any:
         """A successful answer as the caller asked for it: parsed, a stream, or a raw / streamed wrapper."""
+        if isinstance(cast_to, type) and issubclass(cast_to, BINARY_RESPONSES):
+            # a binary body (a file download) is handed over as its wrapper in every mode, as in ``anthropic``
+            wrapper = cast_to.streamed if mode == "stream" else cast_to
+            return wrapper(response, lambda: response.content, retries_taken=retries_taken)
 
         def parse() -> Any:
             if stream:

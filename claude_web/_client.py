@@ -25,6 +25,7 @@ from ._request_options import FinalRequestOptions
 from ._resource import ResourceWithRawResponse, ResourceWithStreamingResponse
 from ._types import NOT_GIVEN, NotGiven, Omit
 from .resources import AsyncMessages, AsyncModels, Messages, Models
+from .resources.beta import AsyncBeta, Beta
 from .usage import ModelPrice, UsageRecorder
 
 __all__ = ["Anthropic", "AsyncAnthropic", "MissingCredentialsError"]
@@ -246,6 +247,10 @@ class Anthropic(_AnthropicOptions, SyncAPIClient):
         return Models(self)
 
     @cached_property
+    def beta(self) -> Beta:
+        return Beta(self)
+
+    @cached_property
     def with_raw_response(self) -> _ClientView:
         return _ClientView(self, ResourceWithRawResponse)
 
@@ -331,6 +336,10 @@ class AsyncAnthropic(_AnthropicOptions, AsyncAPIClient):
         return AsyncModels(self)
 
     @cached_property
+    def beta(self) -> AsyncBeta:
+        return AsyncBeta(self)
+
+    @cached_property
     def with_raw_response(self) -> _ClientView:
         return _ClientView(self, ResourceWithRawResponse)
 
@@ -390,3 +399,7 @@ class _ClientView:
     @property
     def models(self) -> Any:
         return self._view(self._client.models)
+
+    @property
+    def beta(self) -> Any:
+        return self._view(self._client.beta)

@@ -24,9 +24,12 @@ import pathlib
 from collections.abc import Mapping
 from typing import IO, Any, TypeAlias
 
+import anyio
+
 __all__ = [
     "FileContent",
     "FileTypes",
+    "async_to_httpx_file",
     "encode_base64_source",
     "is_file_content",
     "is_file_input",
@@ -88,3 +91,14 @@ def to_httpx_file(file: Any) -> Any:
         f"Expected a file upload to be bytes, a path, an open binary file or a (filename, content[, mime_type]) "
         f"tuple, not {type(file).__name__}"
     )
+
+
+async def async_to_httpx_file(file: Any) -> Any:
+    """:func:`to_httpx_file` that reads a path without blocking the event loop."""
+    if isinstance(file, os.PathLike):
+        path = anyio.Path(os.fspath(file))
+        return (path.name, await path.read_bytes())
+    if isinstance(file, tuple) and 2 <= len(file) <= 4 and isinstance(file[1], os.PathLike):
+        name, content, *rest = file
+        return (name, await anyio.Path(os.fspath(content)).read_bytes(), *rest)
+    return to_httpx_file(file)
