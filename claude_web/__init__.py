@@ -29,6 +29,7 @@ from ._exceptions import (
     ServiceUnavailableError,
     UnprocessableEntityError,
 )
+from ._files import file_from_path
 from ._models import BaseModel
 from ._response import APIResponse, AsyncAPIResponse
 from ._streaming import AsyncStream, Stream
@@ -88,6 +89,7 @@ __all__ = [
     "UnprocessableEntityError",
     "__title__",
     "__version__",
+    "file_from_path",
     "not_given",
     "omit",
     "types",

@@ -31,6 +31,7 @@ __all__ = [
     "FileTypes",
     "async_to_httpx_file",
     "encode_base64_source",
+    "file_from_path",
     "is_file_content",
     "is_file_input",
     "read_file_bytes",
@@ -72,6 +73,11 @@ def encode_base64_source(source: dict[str, Any]) -> dict[str, Any]:
     if source.get("type") == "base64" and is_file_input(data):
         source["data"] = base64.b64encode(read_file_bytes(data)).decode("ascii")
     return source
+
+
+def file_from_path(path: str | os.PathLike[str]) -> tuple[str, bytes]:
+    """``(file name, bytes)`` of the file at ``path``, ready for ``client.beta.files.upload(file=...)``."""
+    return (os.path.basename(os.fspath(path)), pathlib.Path(os.fspath(path)).read_bytes())
 
 
 def to_httpx_file(file: Any) -> Any:

@@ -151,6 +151,7 @@ def test_upload_every_kind_of_file(files_api: FilesAPI, tmp_path: pathlib.Path) 
             ("named.pdf", PDF, "application/pdf"),
             ("from-path.pdf", report),
             ("notes.txt", b"plain words", "text/plain"),
+            lib.file_from_path(str(report)),
         ]
         with report.open("rb") as opened:
             uploads.append(opened)
@@ -173,6 +174,7 @@ def test_upload_every_kind_of_file(files_api: FilesAPI, tmp_path: pathlib.Path) 
         "named.pdf",
         "from-path.pdf",
         "notes.txt",
+        "report.pdf",
         "report.pdf",
     ]
     assert all(w["parts"][0]["data"] == PDF for w in wires[0][:5])
