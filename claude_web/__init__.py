@@ -29,6 +29,7 @@ from ._exceptions import (
     ServiceUnavailableError,
     UnprocessableEntityError,
 )
+from ._files import file_from_path
 from ._models import BaseModel
 from ._response import APIResponse, AsyncAPIResponse
 from ._streaming import AsyncStream, Stream
@@ -96,6 +97,7 @@ __all__ = [
     "__version__",
     "beta_async_tool",
     "beta_tool",
+    "file_from_path",
     "not_given",
     "omit",
     "transform_schema",

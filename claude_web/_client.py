@@ -14,10 +14,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._base_client import AsyncAPIClient, SyncAPIClient
-from ._constants import API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._base_async import AsyncAPIClient
+from ._base_core import CredentialHeaders
+from ._base_sync import SyncAPIClient
+from ._constants import API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES
+from ._credentials import Secret
 from ._exceptions import AnthropicError
 from ._logs import setup_logging
+from ._request_options import FinalRequestOptions
 from ._resource import ResourceWithRawResponse, ResourceWithStreamingResponse
 from ._types import NOT_GIVEN, NotGiven, Omit
 from .resources import AsyncMessages, AsyncModels, Messages, Models
@@ -31,15 +35,45 @@ __all__ = ["Anthropic", "AsyncAnthropic", "MissingCredentialsError"]
 _C = TypeVar("_C", bound="_AnthropicOptions")
 
 
-class MissingCredentialsError(AnthropicError):
-    """No API key or auth token could be found for a request."""
+class MissingCredentialsError(AnthropicError, TypeError):
+    """No API key or auth token could be found for a request.
+
+    A ``TypeError`` too, as ``anthropic`` raises a ``TypeError`` here: ``except TypeError`` keeps working.
+    """
+
+
+# ``anthropic``'s message for a request without credentials, quotes included, so code that matches it still does
+_MISSING_CREDENTIALS = (
+    '"Could not resolve authentication method. Expected one of api_key, auth_token, or credentials to be set. '
+    'Or for one of the `X-Api-Key` or `Authorization` headers to be explicitly omitted"'
+)
+_CREDENTIAL_HEADER_NAMES = frozenset({"x-api-key", "authorization"})
+
+
+def custom_headers_from_env(value: str | None) -> dict[str, str]:
+    """``ANTHROPIC_CUSTOM_HEADERS``: one ``Name: value`` per line, both trimmed; lines without a colon are skipped.
+
+    >>> custom_headers_from_env("X-Team: search\\nbad line\\nX-Trace:  on ")
+    {'X-Team': 'search', 'X-Trace': 'on'}
+    """
+    parsed: dict[str, str] = {}
+    for line in (value or "").split("\n"):
+        name, colon, rest = line.partition(":")
+        if colon:
+            parsed[name.strip()] = rest.strip()
+    return parsed
 
 
 class _AnthropicOptions:
-    """What ``Anthropic`` and ``AsyncAnthropic`` share: credentials, headers, ``copy``/``with_options``."""
+    """What ``Anthropic`` and ``AsyncAnthropic`` share: credentials, headers, ``copy``/``with_options``.
 
-    api_key: str | None
-    auth_token: str | None
+    The API key and the auth token are held as :class:`~claude_web._credentials.Secret` values (redacted in every
+    repr) and put on each request as it is sent; ``api_key`` / ``auth_token`` read and set them as plain strings.
+    """
+
+    _api_key: Secret | None
+    _auth_token: Secret | None
+    _credentials_cache: CredentialHeaders | None
     _custom_headers: dict[str, str]
     _custom_query: dict[str, object]
     _usage_recorder: UsageRecorder | None
@@ -52,52 +86,83 @@ class _AnthropicOptions:
 
     def _resolve(
         self,
-        api_key: str | None,
-        auth_token: str | None,
+        api_key: str | Secret | None,
+        auth_token: str | Secret | None,
         base_url: str | httpx.URL | None,
-        timeout: float | httpx.Timeout | None | NotGiven,
+        default_headers: Mapping[str, str] | None,
     ) -> dict[str, Any]:
+        """Credentials, base URL and default headers from the arguments and the environment, as ``anthropic``
+        reads them: an explicit ``api_key`` or ``auth_token`` means neither credential variable is read."""
         setup_logging()
-        self.api_key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
-        self.auth_token = auth_token if auth_token is not None else os.environ.get("ANTHROPIC_AUTH_TOKEN")
+        if api_key is None and auth_token is None:
+            api_key = os.environ.get("ANTHROPIC_API_KEY") or None
+            auth_token = os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
+        self._api_key = Secret.wrap(api_key)
+        self._auth_token = Secret.wrap(auth_token)
+        self._credentials_cache = None
         if base_url is None:
             base_url = os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
-        return {"base_url": base_url, "timeout": DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout}
+        env_headers = os.environ.get("ANTHROPIC_CUSTOM_HEADERS")
+        if env_headers is not None:
+            default_headers = {**custom_headers_from_env(env_headers), **(default_headers or {})}
+        return {"base_url": base_url, "custom_headers": default_headers}
 
     @property
-    def auth_headers(self) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        if self.api_key:
-            headers["x-api-key"] = self.api_key
-        if self.auth_token:
-            headers["authorization"] = f"Bearer {self.auth_token}"
-        return headers
+    def api_key(self) -> str | None:
+        return None if self._api_key is None else self._api_key.reveal()
+
+    @api_key.setter
+    def api_key(self, value: str | None) -> None:
+        self._api_key = Secret.wrap(value)
+        self._credentials_cache = None
+
+    @property
+    def auth_token(self) -> str | None:
+        return None if self._auth_token is None else self._auth_token.reveal()
+
+    @auth_token.setter
+    def auth_token(self, value: str | None) -> None:
+        self._auth_token = Secret.wrap(value)
+        self._credentials_cache = None
+
+    def _credential_headers(self) -> CredentialHeaders:
+        cached = self._credentials_cache
+        if cached is None:
+            pairs: list[tuple[str, Secret]] = []
+            if self._api_key:
+                pairs.append(("x-api-key", self._api_key))
+            if self._auth_token:
+                pairs.append(("authorization", Secret(f"Bearer {self._auth_token.reveal()}")))
+            cached = self._credentials_cache = tuple(pairs)
+        return cached
 
     @property
     def default_headers(self) -> dict[str, str | Omit]:
         base: dict[str, str | Omit] = super().default_headers  # type: ignore[misc]
         return {**base, "anthropic-version": API_VERSION, **self._custom_headers}
 
-    def _validate_headers(self, headers: Mapping[str, str]) -> None:
-        lowered = {k.lower() for k in headers}
-        if "x-api-key" in lowered or "authorization" in lowered:
+    def _validate_headers(self, headers: Mapping[str, str], options: FinalRequestOptions) -> None:
+        if self._credential_headers():
             return
-        raise MissingCredentialsError(
-            "No API key found: set the ANTHROPIC_API_KEY environment variable, or pass api_key= (or auth_token=) "
-            "to the client."
-        )
+        if any(name.lower() in _CREDENTIAL_HEADER_NAMES for name in headers):
+            return
+        custom = options.headers or {}
+        if any(name.lower() in _CREDENTIAL_HEADER_NAMES and isinstance(v, Omit) for name, v in custom.items()):
+            return
+        raise MissingCredentialsError(_MISSING_CREDENTIALS)
 
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} base_url={str(self._base_url)!r} "
-            f"api_key={'<redacted>' if self.api_key else None} max_retries={self.max_retries}>"
+            f"api_key={'<redacted>' if self._api_key else None} "
+            f"auth_token={'<redacted>' if self._auth_token else None} max_retries={self.max_retries}>"
         )
 
     def _copy_kwargs(
         self,
         *,
-        api_key: str | None,
-        auth_token: str | None,
+        api_key: str | Secret | None,
+        auth_token: str | Secret | None,
         base_url: str | httpx.URL | None,
         timeout: float | httpx.Timeout | None | NotGiven,
         http_client: Any,
@@ -125,8 +190,8 @@ class _AnthropicOptions:
         elif set_default_query is not None:
             query = dict(set_default_query)
         return {
-            "api_key": api_key or self.api_key,
-            "auth_token": auth_token or self.auth_token,
+            "api_key": api_key or self._api_key,
+            "auth_token": auth_token or self._auth_token,
             "base_url": base_url or self._base_url,
             "timeout": self.timeout if isinstance(timeout, NotGiven) else timeout,
             "http_client": http_client or self._client,
@@ -150,8 +215,8 @@ class Anthropic(_AnthropicOptions, SyncAPIClient):
     def __init__(
         self,
         *,
-        api_key: str | None = None,
-        auth_token: str | None = None,
+        api_key: str | Secret | None = None,
+        auth_token: str | Secret | None = None,
         base_url: str | httpx.URL | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -163,11 +228,11 @@ class Anthropic(_AnthropicOptions, SyncAPIClient):
         pricing: Mapping[str, ModelPrice] | None = None,
         _strict_response_validation: bool = False,
     ) -> None:
-        resolved = self._resolve(api_key, auth_token, base_url, timeout)
+        resolved = self._resolve(api_key, auth_token, base_url, default_headers)
         super().__init__(
             **resolved,
+            timeout=timeout,
             max_retries=max_retries,
-            custom_headers=default_headers,
             custom_query=default_query,
             http_client=http_client,
             usage_recorder=usage_recorder,
@@ -241,8 +306,8 @@ class AsyncAnthropic(_AnthropicOptions, AsyncAPIClient):
     def __init__(
         self,
         *,
-        api_key: str | None = None,
-        auth_token: str | None = None,
+        api_key: str | Secret | None = None,
+        auth_token: str | Secret | None = None,
         base_url: str | httpx.URL | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
@@ -254,11 +319,11 @@ class AsyncAnthropic(_AnthropicOptions, AsyncAPIClient):
         pricing: Mapping[str, ModelPrice] | None = None,
         _strict_response_validation: bool = False,
     ) -> None:
-        resolved = self._resolve(api_key, auth_token, base_url, timeout)
+        resolved = self._resolve(api_key, auth_token, base_url, default_headers)
         super().__init__(
             **resolved,
+            timeout=timeout,
             max_retries=max_retries,
-            custom_headers=default_headers,
             custom_query=default_query,
             http_client=http_client,
             usage_recorder=usage_recorder,

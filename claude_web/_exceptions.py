@@ -5,7 +5,7 @@
      │    ├── APIConnectionError        network failure, no response
      │    │    └── APITimeoutError
      │    ├── APIResponseValidationError  the response was not what the API promises
-     │    └── APIStatusError            (status_code, response, request_id, type)
+     │    └── APIStatusError            (status_code, response, request_id, workspace_id, type)
      │         ├── BadRequestError          400
      │         ├── AuthenticationError      401
      │         ├── PermissionDeniedError    403
@@ -90,13 +90,17 @@ class APIStatusError(APIError):
     response: httpx.Response
     status_code: int
     request_id: str | None
+    workspace_id: str | None
+    """The ``anthropic-workspace-id`` response header, when the API sent one."""
     type: str | None
 
     def __init__(self, message: str, *, response: httpx.Response, body: object | None) -> None:
         super().__init__(message, response.request, body=body)
         self.response = response
         self.status_code = response.status_code
-        self.request_id = response.headers.get("request-id")
+        headers = response.headers
+        self.request_id = headers.get("request-id")
+        self.workspace_id = headers.get("anthropic-workspace-id")
         self.type = None
         if isinstance(body, dict):
             error = body.get("error")
@@ -109,9 +113,16 @@ class APIConnectionError(APIError):
         super().__init__(message, request, body=None)
 
 
+# ``anthropic``'s wording, so logs and code that match on it read the same
+_TIMEOUT_MESSAGE = (
+    "Request timed out or interrupted. This could be due to a network timeout, dropped connection, or request "
+    "cancellation. See https://docs.anthropic.com/en/api/errors#long-requests for more details."
+)
+
+
 class APITimeoutError(APIConnectionError):
     def __init__(self, request: httpx.Request) -> None:
-        super().__init__(message="Request timed out.", request=request)
+        super().__init__(message=_TIMEOUT_MESSAGE, request=request)
 
 
 class BadRequestError(APIStatusError):

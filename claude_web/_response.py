@@ -11,16 +11,22 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
+import anyio
 import httpx
 
-from ._base_client import RESPONSE_MODE_HEADER
+from ._request_options import RESPONSE_MODE_HEADER
 
 __all__ = [
     "APIResponse",
     "AsyncAPIResponse",
+    "AsyncBinaryAPIResponse",
+    "AsyncStreamedBinaryAPIResponse",
+    "BinaryAPIResponse",
+    "StreamedBinaryAPIResponse",
     "AsyncResponseContextManager",
     "AsyncStreamedAPIResponse",
     "ResponseContextManager",
@@ -201,6 +207,112 @@ class AsyncStreamedAPIResponse(_ResponseInfo, Generic[_R]):
         await self.http_response.aclose()
         if self._on_close is not None:
             self._on_close()
+
+
+class BinaryAPIResponse(_ResponseInfo):
+    """A binary body (``client.beta.files.download(...)``), read in full: ``read()``, ``write_to_file(path)``.
+
+    >>> client.beta.files.download(file_id).write_to_file("report.pdf")
+    """
+
+    streamed: ClassVar[type[Any]]  # what ``with_streaming_response`` hands over instead (set below)
+
+    def parse(self) -> bytes:
+        """The body's bytes (the same as :meth:`read`)."""
+        return self.read()
+
+    def read(self) -> bytes:
+        return self.http_response.read()
+
+    def text(self) -> str:
+        self.read()
+        return self.http_response.text
+
+    def json(self) -> Any:
+        return json.loads(self.read())
+
+    def close(self) -> None:
+        self.http_response.close()
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        yield from self.http_response.iter_bytes(chunk_size)
+
+    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        yield from self.http_response.iter_text(chunk_size)
+
+    def iter_lines(self) -> Iterator[str]:
+        yield from self.http_response.iter_lines()
+
+    def write_to_file(self, file: str | os.PathLike[str]) -> None:
+        """Write the body to ``file`` (a path), chunk by chunk."""
+        with open(file, mode="wb") as out:
+            for chunk in self.http_response.iter_bytes():
+                out.write(chunk)
+
+
+class AsyncBinaryAPIResponse(_ResponseInfo):
+    """The async twin of :class:`BinaryAPIResponse`: ``await response.read()``, ``await write_to_file(path)``."""
+
+    streamed: ClassVar[type[Any]]
+
+    async def parse(self) -> bytes:
+        return await self.read()
+
+    async def read(self) -> bytes:
+        return await self.http_response.aread()
+
+    async def text(self) -> str:
+        await self.read()
+        return self.http_response.text
+
+    async def json(self) -> Any:
+        return json.loads(await self.read())
+
+    async def close(self) -> None:
+        await self.http_response.aclose()
+
+    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        async for chunk in self.http_response.aiter_bytes(chunk_size):
+            yield chunk
+
+    async def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+        async for chunk in self.http_response.aiter_text(chunk_size):
+            yield chunk
+
+    async def iter_lines(self) -> AsyncIterator[str]:
+        async for line in self.http_response.aiter_lines():
+            yield line
+
+    async def write_to_file(self, file: str | os.PathLike[str]) -> None:
+        """Write the body to ``file`` (a path) without blocking the event loop."""
+        path = anyio.Path(file)
+        async with await path.open(mode="wb") as out:
+            async for chunk in self.http_response.aiter_bytes():
+                await out.write(chunk)
+
+
+class StreamedBinaryAPIResponse(StreamedAPIResponse[bytes]):
+    """``with client.beta.files.with_streaming_response.download(file_id) as response:`` an open binary body."""
+
+    def stream_to_file(self, file: str | os.PathLike[str], *, chunk_size: int | None = None) -> None:
+        """Stream the body into ``file`` (a path) as it arrives."""
+        with open(file, mode="wb") as out:
+            for chunk in self.iter_bytes(chunk_size):
+                out.write(chunk)
+
+
+class AsyncStreamedBinaryAPIResponse(AsyncStreamedAPIResponse[bytes]):
+    async def stream_to_file(self, file: str | os.PathLike[str], *, chunk_size: int | None = None) -> None:
+        """Stream the body into ``file`` (a path) as it arrives, without blocking the event loop."""
+        path = anyio.Path(file)
+        async with await path.open(mode="wb") as out:
+            async for chunk in self.iter_bytes(chunk_size):
+                await out.write(chunk)
+
+
+BinaryAPIResponse.streamed = StreamedBinaryAPIResponse
+AsyncBinaryAPIResponse.streamed = AsyncStreamedBinaryAPIResponse
+BINARY_RESPONSES = (BinaryAPIResponse, AsyncBinaryAPIResponse)
 
 
 def _is_stream_parse(wrapper: _ResponseInfo) -> bool:

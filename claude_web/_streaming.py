@@ -4,11 +4,15 @@
 ...     for event in stream:
 ...         if event.type == "content_block_delta": ...
 
-``ping`` is skipped, event names this library does not know are skipped (as ``anthropic`` does), an ``error``
+``ping`` is skipped (unless :meth:`Stream.include_pings` asks for it), event names this library does not know are
+skipped (as ``anthropic`` does), an event whose data has no ``type`` takes its ``event:`` name, an ``error``
 event raises the matching :class:`~claude_web.APIStatusError` subclass, and a stream that breaks (connection
 drop, cut mid-event, malformed data) raises an :class:`~claude_web.APIError` subclass naming the problem.
 Every stream ends its usage record exactly once: ``ok`` at ``message_stop``, ``error`` on any failure,
-``aborted`` when closed early.
+``aborted`` when closed early. A stream that ends before its ``message_delta`` (which carries the final output
+token count) records an estimate of the output it did receive, marked ``estimated=True``: the characters of the
+text, thinking and tool-input JSON deltas that arrived, divided by 4 and rounded up (about 4 characters per token
+in English text and JSON), and never less than the ``message_start`` count.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
+from typing_extensions import Self
 
 from ._exceptions import (
     STATUS_BY_ERROR_TYPE,
@@ -31,7 +36,7 @@ from ._exceptions import (
 from ._results import upstream_request_id
 from ._sse import ServerSentEvent, SSEDecoder
 from .types._events import PingEvent
-from .types._parsing import event_validators
+from .types._parsing import event_validators, parse_stream_event_json
 
 if TYPE_CHECKING:
     from .usage import UsageTracker
@@ -57,7 +62,20 @@ class _StreamCore:
         self._decoder = make_decoder() if make_decoder is not None else SSEDecoder()
         self._finished = False
         self._saw_stop = False
-        self._yield_pings = False  # web views turn this on to pace heartbeats (web_stream.surface_pings)
+        self._saw_start = False
+        self._saw_delta_usage = False  # a message_delta reported the output tokens: the count is exact
+        self._received_chars = 0  # characters of text / thinking / tool JSON received, for an estimate
+        self._yield_pings = False  # include_pings() turns it on
+
+    def include_pings(self) -> Self:
+        """Also yield Claude's keep-alive ``ping`` events (``PingEvent``, ``type == "ping"``) when iterating, and
+        return the stream. Call it before iterating; by default pings are skipped, as in ``anthropic``.
+
+        >>> for event in client.messages.create(..., stream=True).include_pings():
+        ...     if event.type == "ping": send_heartbeat()
+        """
+        self._yield_pings = True
+        return self
 
     @property
     def request_id(self) -> str | None:
@@ -71,15 +89,49 @@ class _StreamCore:
     def _track(self, usage: UsageTracker, name: str | None, event: Any) -> None:
         if name == "content_block_delta":
             usage.first_token()
+            delta = event.delta
+            kind = delta.type
+            if kind == "text_delta":
+                self._received_chars += len(delta.text)
+            elif kind == "input_json_delta":
+                self._received_chars += len(delta.partial_json)
+            elif kind == "thinking_delta":
+                self._received_chars += len(delta.thinking)
         elif name == "message_start":
             message = event.message
             usage.set_usage(message.usage, model=message.model)
+            self._saw_start = True
         elif name == "message_delta":
             if event.usage is not None:
                 usage.set_usage(event.usage)
+                self._saw_delta_usage = True
         elif name == "message_stop":
             self._saw_stop = True
             usage.finish("ok", request_id=self._record_request_id())
+
+    def _without_type(self, sse: ServerSentEvent, exc: ValueError) -> Any:
+        """The event of a ``data`` that failed to validate because it has no ``type``: it takes the SSE event name,
+        as ``anthropic`` does. Any other failure is a malformed event."""
+        try:
+            data = json.loads(sse.data)
+        except ValueError:
+            raise self._malformed(sse, exc) from exc
+        if not isinstance(data, dict) or "type" in data:
+            raise self._malformed(sse, exc) from exc
+        data["type"] = sse.event
+        try:
+            return parse_stream_event_json(json.dumps(data), sse.event)
+        except ValueError as again:
+            raise self._malformed(sse, again) from again
+
+    def _estimate_output(self, usage: UsageTracker) -> None:
+        """A stream that ends early: the output tokens of what arrived (see the module), unless known exactly."""
+        record = usage.record
+        if self._saw_delta_usage or not self._saw_start:
+            return
+        estimate = -(-self._received_chars // 4)  # characters / 4, rounded up
+        record.output_tokens = max(record.output_tokens, estimate)
+        record.estimated = True
 
     def _malformed(self, sse: ServerSentEvent, exc: Exception) -> APIError:
         data = sse.data if len(sse.data) <= 200 else sse.data[:200] + "..."
@@ -128,6 +180,8 @@ class _StreamCore:
         usage = self._usage
         if usage is None or usage.done:
             return
+        if not self._saw_stop:
+            self._estimate_output(usage)
         if error is not None:
             usage.finish("error", error=error, request_id=self._record_request_id())
         elif self._saw_stop:
@@ -172,7 +226,7 @@ class Stream(_StreamCore, Generic[_T]):
                         try:
                             event = validate(sse.data)
                         except ValueError as exc:
-                            raise self._malformed(sse, exc) from exc
+                            event = self._without_type(sse, exc)
                         if usage is not None:
                             self._track(usage, sse.event, event)
                         elif sse.event == "message_stop":
@@ -237,7 +291,7 @@ class AsyncStream(_StreamCore, Generic[_T]):
                         try:
                             event = validate(sse.data)
                         except ValueError as exc:
-                            raise self._malformed(sse, exc) from exc
+                            event = self._without_type(sse, exc)
                         if usage is not None:
                             self._track(usage, sse.event, event)
                         elif sse.event == "message_stop":

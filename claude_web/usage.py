@@ -116,6 +116,8 @@ class UsageRecord:
     time_to_first_token_ms: float | None = None
     error_type: str | None = None
     estimated: bool = False
+    """True when ``output_tokens`` is an estimate: a stream that ended early (closed, cancelled, broken) before
+    the API reported its final usage; see :mod:`claude_web._streaming` for how it is estimated."""
     request_id: str | None = None
     backend: str = "anthropic"
     context: dict[str, Any] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from .._base_client import FinalRequestOptions, make_request_options
+from .._request_options import is_given
 from .._resource import AsyncAPIResource, SyncAPIResource
 from .._types import NOT_GIVEN, NotGiven, Omit
 from ..pagination import AsyncPage, AsyncPaginator, SyncPage
@@ -22,9 +23,9 @@ __all__ = ["AsyncModels", "Models"]
 Headers = Mapping[str, "str | Omit"]
 
 
-def _beta_headers(betas: Iterable[str] | NotGiven, extra_headers: Headers | None) -> dict[str, str | Omit]:
+def _beta_headers(betas: Any, extra_headers: Headers | None) -> dict[str, str | Omit]:
     headers: dict[str, str | Omit] = {}
-    if not isinstance(betas, NotGiven):
+    if is_given(betas):
         headers["anthropic-beta"] = ",".join(str(b) for b in betas)
     headers.update(extra_headers or {})
     return headers

@@ -7,11 +7,19 @@ their ``type`` tag in pydantic-core, without a Python callback per block.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 from .._models import BaseModel
+from ._server_tools import (
+    BashCodeExecutionToolResultContent,
+    CodeExecutionToolResultBlockContent,
+    TextEditorCodeExecutionToolResultContent,
+    ToolSearchToolResultContent,
+    WebFetchToolResultContent,
+    WebSearchToolResultBlockContent,
+)
 
 __all__ = [
     "BashCodeExecutionToolResultBlock",
@@ -26,6 +34,7 @@ __all__ = [
     "DirectCaller",
     "RedactedThinkingBlock",
     "ServerToolCaller",
+    "ServerToolCaller20260120",
     "ServerToolUseBlock",
     "TextBlock",
     "TextCitation",
@@ -107,14 +116,21 @@ class DirectCaller(BaseModel):
     type: Literal["direct"]
 
 
+class ServerToolCaller20260120(BaseModel):
+    """A tool call made from inside code execution (tool version ``code_execution_20260120``)."""
+
+    type: Literal["code_execution_20260120"]
+    tool_id: str
+
+
 class ServerToolCaller(BaseModel):
-    """A tool call made from inside a server tool (e.g. code execution); fields vary by tool version."""
+    """A tool call made from inside a server tool (``code_execution_20250825``, or a newer version)."""
 
     type: str
     tool_id: str | None = None
 
 
-Caller = Annotated[DirectCaller | ServerToolCaller, Field(union_mode="left_to_right")]
+Caller = Annotated[DirectCaller | ServerToolCaller20260120 | ServerToolCaller, Field(union_mode="left_to_right")]
 
 
 class TextBlock(BaseModel):
@@ -151,35 +167,42 @@ class ServerToolUseBlock(BaseModel):
     caller: Caller | None = None
 
 
-class _ToolResult(BaseModel):
-    tool_use_id: str
-    content: Any = None
-
-
-class WebSearchToolResultBlock(_ToolResult):
+class WebSearchToolResultBlock(BaseModel):
     type: Literal["web_search_tool_result"]
+    tool_use_id: str
+    content: WebSearchToolResultBlockContent
     caller: Caller | None = None
 
 
-class WebFetchToolResultBlock(_ToolResult):
+class WebFetchToolResultBlock(BaseModel):
     type: Literal["web_fetch_tool_result"]
+    tool_use_id: str
+    content: WebFetchToolResultContent
     caller: Caller | None = None
 
 
-class CodeExecutionToolResultBlock(_ToolResult):
+class CodeExecutionToolResultBlock(BaseModel):
     type: Literal["code_execution_tool_result"]
+    tool_use_id: str
+    content: CodeExecutionToolResultBlockContent
 
 
-class BashCodeExecutionToolResultBlock(_ToolResult):
+class BashCodeExecutionToolResultBlock(BaseModel):
     type: Literal["bash_code_execution_tool_result"]
+    tool_use_id: str
+    content: BashCodeExecutionToolResultContent
 
 
-class TextEditorCodeExecutionToolResultBlock(_ToolResult):
+class TextEditorCodeExecutionToolResultBlock(BaseModel):
     type: Literal["text_editor_code_execution_tool_result"]
+    tool_use_id: str
+    content: TextEditorCodeExecutionToolResultContent
 
 
-class ToolSearchToolResultBlock(_ToolResult):
+class ToolSearchToolResultBlock(BaseModel):
     type: Literal["tool_search_tool_result"]
+    tool_use_id: str
+    content: ToolSearchToolResultContent
 
 
 class ContainerUploadBlock(BaseModel):

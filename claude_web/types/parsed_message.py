@@ -13,6 +13,7 @@ import types
 import typing
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, Union
 
+from .._models import BaseModel
 from ._blocks import ContentBlock, TextBlock
 from .message import Message
 
@@ -21,6 +22,7 @@ __all__ = [
     "ParsedMessage",
     "ParsedTextBlock",
     "ResponseFormatT",
+    "as_parsed_block",
     "first_parsed_output",
     "swap_block_type",
 ]
@@ -32,6 +34,11 @@ class ParsedTextBlock(TextBlock, Generic[ResponseFormatT]):
     """A text block with ``parsed_output``: its text validated as the requested output format (or ``None``)."""
 
     parsed_output: ResponseFormatT | None = None
+
+    @classmethod
+    def from_block(cls, block: TextBlock) -> ParsedTextBlock[Any]:
+        """``block`` as a ``ParsedTextBlock`` (its fields shared, not copied; ``parsed_output`` unset)."""
+        return _retype(block, cls)
 
 
 def swap_block_type(union: Any, old: type, new: type) -> Any:
@@ -102,3 +109,35 @@ class ParsedMessage(Message, Generic[ResponseFormatT]):
         """The first text block's ``parsed_output``."""
         value: ResponseFormatT | None = first_parsed_output(self.content)
         return value
+
+    @classmethod
+    def from_message(cls, message: Message) -> ParsedMessage[Any]:
+        """A deep copy of ``message`` as a ``ParsedMessage`` (text blocks become ``ParsedTextBlock``), without
+        validating again: the stream helper builds its snapshots with it."""
+        copy = message.model_copy(deep=True)
+        copy.content = [as_parsed_block(block) for block in copy.content]
+        return _retype(copy, cls)
+
+
+def as_parsed_block(block: Any) -> Any:
+    """A text block as a ``ParsedTextBlock`` (sharing its fields); any other block as it is."""
+    if type(block) is TextBlock:
+        return ParsedTextBlock.from_block(block)
+    return block
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _retype(model: BaseModel, cls: type[_M]) -> _M:
+    """``model``'s state under the subclass ``cls``, without validating again (a field ``cls`` adds is unset)."""
+    retyped = cls.__new__(cls)
+    state = dict(model.__dict__)
+    for name, field in cls.model_fields.items():
+        if name not in state:
+            state[name] = field.get_default(call_default_factory=True)
+    object.__setattr__(retyped, "__dict__", state)
+    object.__setattr__(retyped, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
+    object.__setattr__(retyped, "__pydantic_extra__", model.__pydantic_extra__)
+    object.__setattr__(retyped, "__pydantic_private__", model.__pydantic_private__)
+    return retyped

@@ -1,4 +1,7 @@
-"""Token accounting: ``Usage`` on a message, ``MessageDeltaUsage`` on a ``message_delta`` stream event."""
+"""Token accounting: ``Usage`` on a message, ``MessageDeltaUsage`` on a ``message_delta`` stream event.
+
+A count the API did not send stays ``None`` (as in ``anthropic``): 0 would claim it was sent and zero.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +13,17 @@ __all__ = ["CacheCreation", "MessageDeltaUsage", "OutputTokensDetails", "ServerT
 
 
 class CacheCreation(BaseModel):
-    ephemeral_1h_input_tokens: int = 0
-    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int | None = None
+    ephemeral_5m_input_tokens: int | None = None
 
 
 class ServerToolUsage(BaseModel):
-    web_fetch_requests: int = 0
-    web_search_requests: int = 0
+    web_fetch_requests: int | None = None
+    web_search_requests: int | None = None
 
 
 class OutputTokensDetails(BaseModel):
-    thinking_tokens: int = 0
+    thinking_tokens: int | None = None
 
 
 class Usage(BaseModel):

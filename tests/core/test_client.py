@@ -205,12 +205,13 @@ def test_timeout_raises_api_timeout_error(fake_claude: FakeClaude) -> None:
         client.messages.create(model="m", max_tokens=5, messages=USER)
 
 
-def test_missing_api_key_names_the_env_var(fake_claude: FakeClaude, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_api_key_is_caught_as_type_error(fake_claude: FakeClaude, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     client = Anthropic(base_url=fake_claude.base_url)
-    with pytest.raises(claude_web.AnthropicError, match="ANTHROPIC_API_KEY"):
+    with pytest.raises(TypeError, match="Could not resolve authentication method") as caught:
         client.messages.create(model="m", max_tokens=5, messages=USER)
+    assert isinstance(caught.value, claude_web.AnthropicError)
     assert fake_claude.requests == []
 
 

@@ -324,7 +324,9 @@ def test_stream_without_output_format_unchanged(fake_claude: FakeClaude) -> None
     client = claude_web.Anthropic(api_key="k", base_url=fake_claude.base_url)
     with client.messages.stream(model="m", max_tokens=100, messages=USER) as stream:
         final = stream.get_final_message()
-    assert type(final) is Message and "output_config" not in fake_claude.last_request.json
+    # as in anthropic 0.125.0: the helper's final message is a ParsedMessage whose parsed_output stays None
+    assert isinstance(final, Message) and type(final).__name__ == "ParsedMessage" and final.parsed_output is None
+    assert "output_config" not in fake_claude.last_request.json
 
 
 async def test_async_stream_with_output_format_same(run_both_async: Any) -> None:

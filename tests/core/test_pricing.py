@@ -69,8 +69,9 @@ RECORDED: dict[str, CostBreakdown | None] = {
     "refusal_response": None,  # claude-opus-4-7
     # claude-sonnet-4-5-20250929, 9281 in ($0.027843), 97 out ($0.001455), 1 web search ($0.01)
     "server_tool_use_response": parts("0.027843", "0.001455", "0", "0", "0.01", "0.039298"),
-    # claude-sonnet-4-20250514; the stream breaks on bad tool JSON after message_start: 377 in, 1 out
-    "tool_use_invalid_json_response": parts("0.001131", "0.000015", "0", "0", "0", "0.001146"),
+    # claude-sonnet-4-20250514; the stream breaks on bad tool JSON before its message_delta: 377 in, and an
+    # estimated 22 out (48 text + 38 tool-input characters received, / 4 rounded up) at $15/MTok = $0.00033
+    "tool_use_invalid_json_response": parts("0.001131", "0.00033", "0", "0", "0", "0.001461"),
     # claude-sonnet-4-20250514, 377 in ($0.001131), 65 out ($0.000975)
     "tool_use_response": parts("0.001131", "0.000975", "0", "0", "0", "0.002106"),
 }

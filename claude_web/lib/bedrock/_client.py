@@ -22,7 +22,7 @@ import anyio.to_thread
 import httpx
 
 from ..._base_client import AsyncAPIClient, FinalRequestOptions, SyncAPIClient
-from ..._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ..._constants import DEFAULT_MAX_RETRIES
 from ..._exceptions import AnthropicError, APIStatusError
 from ..._logs import logger, redact_headers, setup_logging
 from ..._types import NOT_GIVEN, NotGiven, Omit
@@ -140,7 +140,7 @@ class _BedrockOptions:
             base_url = os.environ.get("ANTHROPIC_BEDROCK_BASE_URL") or None
         if base_url is None:
             base_url = f"https://bedrock-runtime.{self.aws_region}.amazonaws.com"
-        return {"base_url": base_url, "timeout": DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout}
+        return {"base_url": base_url, "timeout": timeout}
 
     def _copy_auth_kwargs(
         self,

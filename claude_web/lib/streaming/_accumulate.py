@@ -12,7 +12,7 @@ from typing import Any
 
 import jiter
 
-from ...types import Message
+from ...types.parsed_message import ParsedMessage, as_parsed_block
 
 __all__ = ["TRACKS_TOOL_INPUT", "MessageAccumulator", "parse_partial_json"]
 
@@ -70,7 +70,7 @@ class MessageAccumulator:
     __slots__ = ("_dirty", "_message", "_pending")
 
     def __init__(self) -> None:
-        self._message: Message | None = None
+        self._message: ParsedMessage[Any] | None = None
         self._pending: dict[int, _Pending] = {}
         self._dirty: set[int] = set()
 
@@ -82,22 +82,22 @@ class MessageAccumulator:
         kind = event.type
         message = self._message
         if message is None:
-            if kind == "ping":  # only seen when a web view asked for pings
+            if kind == "ping":  # only seen when the stream was asked for pings (include_pings)
                 return
             if kind != "message_start":
                 raise RuntimeError(f'Unexpected event order, got {kind} before "message_start"')
-            self._message = event.message.model_copy(deep=True)
+            self._message = ParsedMessage.from_message(event.message)
             return
         if kind == "content_block_delta":
             self._delta(message, event.index, event.delta)
         elif kind == "content_block_start":
-            message.content.append(event.content_block.model_copy(deep=True))
+            message.content.append(as_parsed_block(event.content_block.model_copy(deep=True)))
         elif kind == "content_block_stop":
             self._merge(event.index, final=True)
         elif kind == "message_delta":
             self._message_delta(message, event)
 
-    def _delta(self, message: Message, index: int, delta: Any) -> None:
+    def _delta(self, message: ParsedMessage[Any], index: int, delta: Any) -> None:
         block: Any = message.content[index]
         kind = delta.type
         if kind == "text_delta":
@@ -159,7 +159,7 @@ class MessageAccumulator:
         assert self._message is not None
         return self._message.content[index]
 
-    def snapshot(self) -> Message:
+    def snapshot(self) -> ParsedMessage[Any]:
         """The message so far, with every pending delta merged."""
         if self._message is None:
             raise RuntimeError("No message_start event has been received yet")
@@ -168,7 +168,7 @@ class MessageAccumulator:
         return self._message
 
     @staticmethod
-    def _message_delta(message: Message, event: Any) -> None:
+    def _message_delta(message: ParsedMessage[Any], event: Any) -> None:
         delta = event.delta
         message.stop_reason = delta.stop_reason
         message.stop_sequence = delta.stop_sequence

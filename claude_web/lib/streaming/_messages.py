@@ -16,17 +16,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
-import pydantic
 
 from ..._streaming import AsyncStream, Stream
-from ...types import Message, RawMessageStreamEvent
-from ._accumulate import TRACKS_TOOL_INPUT, MessageAccumulator, parse_partial_json
+from ...types import RawMessageStreamEvent
+from ...types.parsed_message import ParsedMessage
+from ._accumulate import TRACKS_TOOL_INPUT, MessageAccumulator
 from ._types import (
     CitationEvent,
-    ContentBlockStopEvent,
     InputJsonEvent,
-    MessageStopEvent,
-    MessageStreamEvent,
+    ParsedContentBlockStopEvent,
+    ParsedMessageStopEvent,
+    ParsedMessageStreamEvent,
     SignatureEvent,
     TextEvent,
     ThinkingEvent,
@@ -35,32 +35,7 @@ from ._types import (
 __all__ = ["AsyncMessageStream", "AsyncMessageStreamManager", "MessageStream", "MessageStreamManager"]
 
 
-class _LazyInputJsonEvent(InputJsonEvent):
-    """An ``input_json`` event whose ``snapshot`` (the partial tool input so far) is parsed only if it is read.
-
-    It remembers the block's piece list and how many pieces had arrived, so reading it later still gives the
-    snapshot as of this event.
-    """
-
-    _source: Any = pydantic.PrivateAttr(default=None)
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "snapshot":
-            pending, count = self._source
-            value = parse_partial_json(pending.json_text(count))
-            self.__dict__["snapshot"] = value
-            return value
-        return super().__getattr__(name)  # type: ignore[misc]
-
-    @classmethod
-    def lazy(cls, partial_json: str, pending: Any) -> _LazyInputJsonEvent:
-        event = cls.model_construct(type="input_json", partial_json=partial_json)
-        event.__dict__.pop("snapshot", None)
-        event._source = (pending, len(pending.json_pieces))
-        return event
-
-
-def _helper_events(event: Any, acc: MessageAccumulator) -> list[MessageStreamEvent]:
+def _helper_events(event: Any, acc: MessageAccumulator) -> list[ParsedMessageStreamEvent]:
     """The helper events ``anthropic`` fires for one raw event (after it was accumulated)."""
     kind = event.type
     if kind == "content_block_delta":
@@ -70,38 +45,34 @@ def _helper_events(event: Any, acc: MessageAccumulator) -> list[MessageStreamEve
         if dkind == "text_delta":
             block = acc.block(event.index)
             if block.type == "text":
-                out.append(TextEvent.model_construct(type="text", text=delta.text, snapshot=block.text))
+                out.append(TextEvent._build(type="text", text=delta.text, snapshot=block.text))
         elif dkind == "input_json_delta":
             pending = acc.pending(event.index)
             if pending is not None and acc.raw_block(event.index).type in TRACKS_TOOL_INPUT:
-                out.append(_LazyInputJsonEvent.lazy(delta.partial_json, pending))
+                out.append(InputJsonEvent._lazy(delta.partial_json, pending))
         elif dkind == "citations_delta":
             block = acc.block(event.index)
             if block.type == "text":
                 out.append(
-                    CitationEvent.model_construct(
-                        type="citation", citation=delta.citation, snapshot=block.citations or []
-                    )
+                    CitationEvent._build(type="citation", citation=delta.citation, snapshot=block.citations or [])
                 )
         elif dkind == "thinking_delta":
             block = acc.block(event.index)
             if block.type == "thinking":
-                out.append(
-                    ThinkingEvent.model_construct(type="thinking", thinking=delta.thinking, snapshot=block.thinking)
-                )
+                out.append(ThinkingEvent._build(type="thinking", thinking=delta.thinking, snapshot=block.thinking))
         elif dkind == "signature_delta":
             block = acc.block(event.index)
             if block.type == "thinking":
-                out.append(SignatureEvent.model_construct(type="signature", signature=block.signature))
+                out.append(SignatureEvent._build(type="signature", signature=block.signature))
         return out
     if kind == "content_block_stop":
         return [
-            ContentBlockStopEvent.model_construct(
+            ParsedContentBlockStopEvent._build(
                 type="content_block_stop", index=event.index, content_block=acc.block(event.index)
             )
         ]
     if kind == "message_stop":
-        return [MessageStopEvent.model_construct(type="message_stop", message=acc.snapshot())]
+        return [ParsedMessageStopEvent._build(type="message_stop", message=acc.snapshot())]
     return [event]
 
 
@@ -118,11 +89,11 @@ class _MessageStreamCore:
         return self._raw.request_id
 
     @property
-    def current_message_snapshot(self) -> Message:
+    def current_message_snapshot(self) -> ParsedMessage[Any]:
         """The message accumulated so far (also after an error: whatever arrived is kept)."""
         return self._acc.snapshot()
 
-    def _final_text(self, message: Message) -> str:
+    def _final_text(self, message: ParsedMessage[Any]) -> str:
         texts = [block.text for block in message.content if block.type == "text"]
         if not texts:
             raise RuntimeError(
@@ -155,12 +126,22 @@ class MessageStream(_MessageStreamCore):
             if event.type == "content_block_delta" and event.delta.type == "text_delta":
                 yield event.delta.text
 
-    def __iter__(self) -> Iterator[MessageStreamEvent]:
+    def include_pings(self) -> MessageStream:
+        """Also yield Claude's keep-alive ``ping`` events (``PingEvent``, ``type == "ping"``) when iterating; returns
+        the stream. Call it before iterating. By default pings are skipped, as in ``anthropic``.
+
+        A web view that blocks on the upstream read uses the pings Claude sends while it is quiet as its moment to
+        send the browser a heartbeat: ``for event in stream.include_pings(): ...``.
+        """
+        self._raw.include_pings()
+        return self
+
+    def __iter__(self) -> Iterator[ParsedMessageStreamEvent]:
         acc = self._acc
         for event in self._events:
             yield from _helper_events(event, acc)
 
-    def __next__(self) -> MessageStreamEvent:
+    def __next__(self) -> ParsedMessageStreamEvent:
         raise TypeError("iterate the stream with `for event in stream`")
 
     def until_done(self) -> None:
@@ -168,7 +149,7 @@ class MessageStream(_MessageStreamCore):
         for _ in self._events:
             pass
 
-    def get_final_message(self) -> Message:
+    def get_final_message(self) -> ParsedMessage[Any]:
         """Wait for the end of the stream and return the whole message (usage merged from start and delta)."""
         self.until_done()
         return self._acc.snapshot()
@@ -226,7 +207,12 @@ class AsyncMessageStream(_MessageStreamCore):
             if event.type == "content_block_delta" and event.delta.type == "text_delta":
                 yield event.delta.text
 
-    async def __aiter__(self) -> AsyncIterator[MessageStreamEvent]:
+    def include_pings(self) -> AsyncMessageStream:
+        """Also yield Claude's keep-alive ``ping`` events when iterating (see :meth:`MessageStream.include_pings`)."""
+        self._raw.include_pings()
+        return self
+
+    async def __aiter__(self) -> AsyncIterator[ParsedMessageStreamEvent]:
         acc = self._acc
         async for event in self._events:
             for helper in _helper_events(event, acc):
@@ -236,7 +222,7 @@ class AsyncMessageStream(_MessageStreamCore):
         async for _ in self._events:
             pass
 
-    async def get_final_message(self) -> Message:
+    async def get_final_message(self) -> ParsedMessage[Any]:
         await self.until_done()
         return self._acc.snapshot()
 

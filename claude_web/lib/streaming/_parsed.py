@@ -12,17 +12,17 @@ not validate raises ``pydantic.ValidationError`` from the iteration (or ``text_s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, cast
+from typing import Any, Generic, cast
 
 from ..._models import BaseModel
 from ..._streaming import AsyncStream, Stream
 from ...types import RawMessageStreamEvent
 from ...types.beta.parsed_beta_message import ParsedBetaMessage
-from ...types.parsed_message import ParsedContentBlock, ParsedMessage, ParsedTextBlock, ResponseFormatT
+from ...types.parsed_message import ParsedMessage, ParsedTextBlock, ResponseFormatT
 from .._parse import format_adapter, given
 from ._accumulate import MessageAccumulator
 from ._messages import AsyncMessageStream, AsyncMessageStreamManager, MessageStream, MessageStreamManager
-from ._types import ContentBlockStopEvent, MessageStopEvent
+from ._types import ContentBlockStopEvent, MessageStopEvent, ParsedContentBlockStopEvent, ParsedMessageStopEvent
 
 __all__ = [
     "AsyncParsedMessageStream",
@@ -36,21 +36,6 @@ __all__ = [
     "ParsedMessageStream",
     "ParsedMessageStreamManager",
 ]
-
-
-class ParsedContentBlockStopEvent(ContentBlockStopEvent, Generic[ResponseFormatT]):
-    """``content_block_stop`` with the finished block; a text block carries ``parsed_output``."""
-
-    if TYPE_CHECKING:
-        content_block: ParsedContentBlock[ResponseFormatT]
-    else:
-        content_block: ParsedContentBlock
-
-
-class ParsedMessageStopEvent(MessageStopEvent, Generic[ResponseFormatT]):
-    """``message_stop`` with the whole parsed message."""
-
-    message: ParsedMessage[ResponseFormatT]
 
 
 class ParsingAccumulator(MessageAccumulator):

@@ -21,7 +21,7 @@ import anyio.to_thread
 import httpx
 
 from ..._base_client import AsyncAPIClient, FinalRequestOptions, SyncAPIClient
-from ..._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ..._constants import DEFAULT_MAX_RETRIES
 from ..._exceptions import AnthropicError, APIStatusError
 from ..._logs import setup_logging
 from ..._types import NOT_GIVEN, NotGiven
@@ -130,7 +130,7 @@ class _VertexOptions:
             self._auth = GoogleAuth(access_token=access_token, credentials=credentials)
         if base_url is None:
             base_url = os.environ.get("ANTHROPIC_VERTEX_BASE_URL") or vertex_base_url(region)
-        return {"base_url": base_url, "timeout": DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout}
+        return {"base_url": base_url, "timeout": timeout}
 
     @property
     def project_id(self) -> str | None:

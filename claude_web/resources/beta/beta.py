@@ -1,4 +1,4 @@
-"""``client.beta``: the beta namespace (``messages``, ``models``).
+"""``client.beta``: the beta namespace (``messages``, ``models``, ``files``).
 
 >>> client.beta.messages.create(model=..., max_tokens=1024, messages=[...], betas=["some-beta-2025-01-01"])
 """
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..._resource import AsyncAPIResource, SyncAPIResource
 from .async_messages import AsyncBetaMessages
+from .files import AsyncFiles, Files
 from .messages import BetaMessages
 from .models import AsyncBetaModels, BetaModels
 
@@ -25,6 +26,7 @@ class Beta(SyncAPIResource):
         super().__init__(client)
         self.messages = BetaMessages(client)
         self.models = BetaModels(client)
+        self.files = Files(client)
 
 
 class AsyncBeta(AsyncAPIResource):
@@ -34,3 +36,4 @@ class AsyncBeta(AsyncAPIResource):
         super().__init__(client)
         self.messages = AsyncBetaMessages(client)
         self.models = AsyncBetaModels(client)
+        self.files = AsyncFiles(client)

@@ -15,6 +15,7 @@ import pydantic
 
 from ..._base_client import FinalRequestOptions, make_request_options
 from ..._exceptions import AnthropicError, APIResponseValidationError
+from ..._request_options import is_given
 from ..._resource import AsyncAPIResource, SyncAPIResource
 from ..._types import NOT_GIVEN, NotGiven, Omit
 from ...pagination import AsyncPage, AsyncPaginator, SyncPage
@@ -39,6 +40,13 @@ def _opts(
     return FinalRequestOptions(
         method=method, url=url, json_data=body, usage_operation=operation, **make_request_options(query=query, **extra)
     )
+
+
+def _with_profile(user_profile_id: Any, extra_headers: Headers | None) -> Headers | None:
+    """``user_profile_id`` goes as the ``anthropic-user-profile-id`` header (the caller's headers win)."""
+    if not is_given(user_profile_id):
+        return extra_headers
+    return {"anthropic-user-profile-id": user_profile_id, **(extra_headers or {})}
 
 
 def _check_id(batch_id: str) -> str:
@@ -109,15 +117,12 @@ class Batches(SyncAPIResource):
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> MessageBatch:
         """Submit a batch of Messages requests for asynchronous processing."""
-        body: dict[str, Any] = {"requests": list(requests)}
-        if not isinstance(user_profile_id, NotGiven):
-            body["user_profile_id"] = user_profile_id
         options = _opts(
             "post",
             BASE,
-            body=body,
+            body={"requests": list(requests)},
             operation="batches.create",
-            extra_headers=extra_headers,
+            extra_headers=_with_profile(user_profile_id, extra_headers),
             extra_query=extra_query,
             extra_body=extra_body,
             timeout=timeout,
@@ -240,15 +245,12 @@ class AsyncBatches(AsyncAPIResource):
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> MessageBatch:
         """Submit a batch of Messages requests for asynchronous processing."""
-        body: dict[str, Any] = {"requests": list(requests)}
-        if not isinstance(user_profile_id, NotGiven):
-            body["user_profile_id"] = user_profile_id
         options = _opts(
             "post",
             BASE,
-            body=body,
+            body={"requests": list(requests)},
             operation="batches.create",
-            extra_headers=extra_headers,
+            extra_headers=_with_profile(user_profile_id, extra_headers),
             extra_query=extra_query,
             extra_body=extra_body,
             timeout=timeout,

@@ -29,6 +29,11 @@ __all__ = ["AsyncMessages", "Messages"]
 Headers = Mapping[str, "str | Omit"]
 
 
+# what ``messages.stream(...)`` tells the API about itself, as ``anthropic`` does
+STREAM_HELPER_HEADERS = {"x-stainless-helper-method": "stream", "x-stainless-stream-helper": "messages"}
+USER_PROFILE_HEADER = "anthropic-user-profile-id"
+
+
 def _create_options(
     body: dict[str, Any],
     *,
@@ -38,7 +43,11 @@ def _create_options(
     extra_body: Mapping[str, object] | None,
     timeout: Any,
     operation: str,
+    helper_headers: Mapping[str, str] | None = None,
 ) -> FinalRequestOptions:
+    """The request of ``POST /v1/messages``, shared by ``create``, ``stream`` (and ``parse``): arguments left out
+    (``omit``, ``NOT_GIVEN``) are dropped, iterables become lists, ``user_profile_id`` travels as the
+    ``anthropic-user-profile-id`` header, and the caller's ``extra_headers`` win over all of these."""
     body = _listify(strip_not_given(body))
     if stream:
         body["stream"] = True
@@ -49,14 +58,32 @@ def _create_options(
         usage_operation=operation,
         usage_model=body.get("model"),
         **make_request_options(
-            extra_headers=extra_headers, extra_query=extra_query, extra_body=extra_body, timeout=timeout
+            extra_headers=request_headers(body, extra_headers, helper_headers),
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         ),
     )
 
 
+def request_headers(
+    body: dict[str, Any],
+    extra_headers: Mapping[str, str | Omit] | None,
+    helper_headers: Mapping[str, str] | None = None,
+) -> Mapping[str, str | Omit] | None:
+    """The per-call headers: ``user_profile_id`` (popped from ``body``), then the helper's, then the caller's."""
+    profile = body.pop("user_profile_id", None)
+    if profile is None and not helper_headers:
+        return extra_headers
+    headers: dict[str, str | Omit] = {} if profile is None else {USER_PROFILE_HEADER: profile}
+    headers.update(helper_headers or {})
+    headers.update(extra_headers or {})
+    return headers
+
+
 def _listify(body: dict[str, Any]) -> dict[str, Any]:
     """Iterables (e.g. generators) given for list parameters become lists, so they serialise."""
-    for key in ("messages", "tools", "stop_sequences"):
+    for key in ("messages", "tools", "stop_sequences", "system"):
         value = body.get(key)
         if value is not None and not isinstance(value, (list, str, dict)):
             body[key] = list(value)
@@ -76,7 +103,9 @@ def _pop_output_format(params: dict[str, Any]) -> Any:
     return output_format
 
 
-def _count_options(body: dict[str, Any], **opts: Any) -> FinalRequestOptions:
+def _count_options(
+    body: dict[str, Any], *, extra_headers: Mapping[str, str | Omit] | None, **opts: Any
+) -> FinalRequestOptions:
     body = _listify(strip_not_given(body))
     return FinalRequestOptions(
         method="post",
@@ -84,7 +113,7 @@ def _count_options(body: dict[str, Any], **opts: Any) -> FinalRequestOptions:
         json_data=body,
         usage_operation="messages.count_tokens",
         usage_model=body.get("model"),
-        **make_request_options(**opts),
+        **make_request_options(extra_headers=request_headers(body, extra_headers), **opts),
     )
 
 
@@ -259,15 +288,15 @@ class Messages(ParseMixin, SyncAPIResource):
 
         output_format = _pop_output_format(params)
         extra = {k: params.pop(k) for k in ("extra_headers", "extra_query", "extra_body", "timeout") if k in params}
-        headers = {"x-stainless-helper-method": "stream", **(extra.get("extra_headers") or {})}
         options = _create_options(
             dict(params),
             stream=True,
-            extra_headers=headers,
+            extra_headers=extra.get("extra_headers"),
             extra_query=extra.get("extra_query"),
             extra_body=extra.get("extra_body"),
             timeout=extra.get("timeout", NOT_GIVEN),
             operation="messages.stream",
+            helper_headers=STREAM_HELPER_HEADERS,
         )
 
         def make() -> Stream[RawMessageStreamEvent]:
@@ -494,15 +523,15 @@ class AsyncMessages(AsyncParseMixin, AsyncAPIResource):
 
         output_format = _pop_output_format(params)
         extra = {k: params.pop(k) for k in ("extra_headers", "extra_query", "extra_body", "timeout") if k in params}
-        headers = {"x-stainless-helper-method": "stream", **(extra.get("extra_headers") or {})}
         options = _create_options(
             dict(params),
             stream=True,
-            extra_headers=headers,
+            extra_headers=extra.get("extra_headers"),
             extra_query=extra.get("extra_query"),
             extra_body=extra.get("extra_body"),
             timeout=extra.get("timeout", NOT_GIVEN),
             operation="messages.stream",
+            helper_headers=STREAM_HELPER_HEADERS,
         )
 
         async def make() -> AsyncStream[RawMessageStreamEvent]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TypeAlias
 
 from .. import _blocks, _events, message, usage
+from ._files import BetaDeletedFile, BetaFileMetadata, BetaFileScope
 from ._message import (
     BetaContextManagementResponse,
     BetaCountTokensContextManagementResponse,
@@ -104,6 +105,9 @@ BetaMessageDeltaUsage = usage.MessageDeltaUsage
 BetaIterationsUsage: TypeAlias = list[BetaMessageIterationUsage]
 
 __all__ = [
+    "BetaDeletedFile",
+    "BetaFileMetadata",
+    "BetaFileScope",
     "AnthropicBetaParam",
     "BetaBase64ImageSourceParam",
     "BetaBashCodeExecutionToolResultBlock",
