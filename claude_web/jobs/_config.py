@@ -6,21 +6,12 @@ come from the one schema (:mod:`claude_web.web.settings`), whichever source they
 
 from __future__ import annotations
 
-import email.utils
-import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    InternalServerError,
-    OverloadedError,
-    RateLimitError,
-)
 from ..relay import MemoryRelay, Relay, relay_from_url
+from ..retries import retry_delay_for, should_retry_error
 from ..web.clients import ClientRegistry, import_string
 from ..web.settings import JobsSettings, Where, settings_from_env
 from ..web.settings import _parse_jobs as parse_jobs_section
@@ -117,41 +108,12 @@ class JobsConfig:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# retries
-
-
-_RETRYABLE = (RateLimitError, OverloadedError, InternalServerError, APIConnectionError)
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        parsed = email.utils.parsedate_tz(value)
-        return None if parsed is None else float(email.utils.mktime_tz(parsed) - time.time())
+# retries: the client's rules (:mod:`claude_web.retries`) with the longer backoff of jobs
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Rate limits, overload, 5xx, 408/409 and connection errors; ``x-should-retry`` overrides."""
-    if isinstance(exc, APIStatusError):
-        decision = exc.response.headers.get("x-should-retry")
-        if decision in ("true", "false"):
-            return bool(decision == "true")
-        return isinstance(exc, _RETRYABLE) or exc.status_code in (408, 409) or exc.status_code >= 500
-    return isinstance(exc, APIConnectionError)
+    """Rate limits, overload, 5xx, 408/409 and connection errors; ``x-should-retry`` overrides (the client's rule)."""
+    return should_retry_error(exc)
 
 
 @dataclass(frozen=True)
@@ -176,8 +138,11 @@ class RetryPolicy:
 def retry_delay(exc: BaseException, retries: int, policy: RetryPolicy | None = None) -> float:
     """The countdown for retry number ``retries + 1`` of ``exc`` (``retry-after`` first)."""
     policy = policy or RetryPolicy()
-    after = _retry_after(exc)
-    if after is not None and 0 <= after <= policy.max_retry_after:
-        return after
-    backoff = min(policy.backoff * (2.0 ** min(retries, 30)), policy.backoff_max)
-    return backoff * (1 - 0.25 * random.random())
+    return retry_delay_for(
+        exc,
+        retries,
+        initial_delay=policy.backoff,
+        max_delay=policy.backoff_max,
+        max_retry_after=policy.max_retry_after,
+        allow_immediate=True,
+    )

@@ -117,13 +117,7 @@ def translate(event: Any, *, pricing: Mapping[str, ModelPrice] | None = None) ->
 def include_pings(stream: Any) -> None:
     """Ask ``stream`` to also yield Claude's keep-alive ``ping`` events (a blocked WSGI writer's only chance
     to send a heartbeat)."""
-    ask = getattr(stream, "include_pings", None)
-    if callable(ask):
-        ask()
-        return
-    raw = getattr(stream, "_raw", None)  # before the core's public switch: the stream's own flag
-    if raw is not None:
-        raw._yield_pings = True
+    stream.include_pings()
 
 
 def browser_events(
