@@ -121,15 +121,22 @@ class WebRuntime:
         }
 
     # -- clients --------------------------------------------------------------------------------------------
-    def client_for(self, request: WebRequest, alias: str | None = None) -> Anthropic:
-        """A cheap per-request view of the process client (same pool; records carry the request's context)."""
+    def client_for(
+        self, request: WebRequest, alias: str | None = None, extra: Mapping[str, Any] | None = None
+    ) -> Anthropic:
+        """A cheap per-request view of the process client (same pool; records carry the request's context, plus
+        ``extra``, e.g. what :meth:`admit` returned)."""
         name = alias or self.settings.chat.client
-        return self.clients.get(name).with_options(usage_context=self.usage_context(request, name))
+        context = {**self.usage_context(request, name), **(extra or {})}
+        return self.clients.get(name).with_options(usage_context=context)
 
-    def async_client_for(self, request: WebRequest, alias: str | None = None) -> AsyncAnthropic:
+    def async_client_for(
+        self, request: WebRequest, alias: str | None = None, extra: Mapping[str, Any] | None = None
+    ) -> AsyncAnthropic:
         """The async twin of :meth:`client_for`, for the running event loop."""
         name = alias or self.settings.chat.client
-        return self.clients.get_async(name).with_options(usage_context=self.usage_context(request, name))
+        context = {**self.usage_context(request, name), **(extra or {})}
+        return self.clients.get_async(name).with_options(usage_context=context)
 
     # -- quota ----------------------------------------------------------------------------------------------
     @property
@@ -159,6 +166,17 @@ class WebRuntime:
             store = MemoryCounterStore()
             log.warning("quotas: no shared counter store here; counting in this process's memory")
         return Quota(cfg.limits, store, prefix=cfg.key_prefix)
+
+    def admit(self, key: str, params: Mapping[str, Any], *, alias: str | None = None) -> dict[str, Any]:
+        """Every limit a call must pass before it goes upstream, for the quota ``key`` (``user:42``...).
+
+        Raises the refusal (:class:`~claude_web.quotas.QuotaExceeded`, a 503 ``ServiceUnavailable``). Returns what
+        the call's usage records must carry in their context, so that finishing the call settles what admitting
+        it took (an empty dict today; budgets put their reservation there). Chat, jobs and conversations all
+        call this one method.
+        """
+        self.check_quota(key)
+        return {}
 
     def check_quota(self, key: str) -> None:
         """Raise :class:`~claude_web.quotas.QuotaExceeded` when ``key`` is over a limit (and count the request).

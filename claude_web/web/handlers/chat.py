@@ -46,9 +46,11 @@ class ChatOptions:
 DEFAULT_OPTIONS = ChatOptions()
 
 
-def chat_params(runtime: WebRuntime, request: WebRequest, options: ChatOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
-    """Every check before the call; the ``messages.stream`` arguments. Raises the refusal (``WebError``,
-    ``QuotaExceeded``)."""
+def chat_params(
+    runtime: WebRuntime, request: WebRequest, options: ChatOptions = DEFAULT_OPTIONS
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every check before the call: the ``messages.stream`` arguments, and the usage context the admission adds.
+    Raises the refusal (``WebError``, ``QuotaExceeded``)."""
     login = runtime.settings.chat.login_required if options.login_required is None else options.login_required
     require_login(request, login)
     body = json_body(request)
@@ -57,8 +59,8 @@ def chat_params(runtime: WebRuntime, request: WebRequest, options: ChatOptions =
     if options.prepare is not None:
         params = options.prepare(request, params)
     key = options.quota_key(request) if options.quota_key is not None else request.quota_key
-    runtime.check_quota(key)
-    return params
+    admitted = runtime.admit(key, params, alias=options.alias)
+    return params, admitted
 
 
 @guarded
@@ -66,9 +68,15 @@ def chat_stream(
     runtime: WebRuntime, request: WebRequest, options: ChatOptions = DEFAULT_OPTIONS, *, asynchronous: bool = False
 ) -> WebResponse:
     """``POST`` chat body -> ``text/event-stream`` (or the refusal as JSON)."""
-    params = chat_params(runtime, request, options)
+    params, admitted = chat_params(runtime, request, options)
     return stream_response(
-        runtime, request, params, alias=options.alias, asynchronous=asynchronous, heartbeat=options.heartbeat
+        runtime,
+        request,
+        params,
+        alias=options.alias,
+        asynchronous=asynchronous,
+        heartbeat=options.heartbeat,
+        usage_context=admitted,
     )
 
 
@@ -80,8 +88,10 @@ def stream_response(
     alias: str | None = None,
     asynchronous: bool = False,
     heartbeat: float | None = None,
+    usage_context: dict[str, Any] | None = None,
 ) -> WebResponse:
-    """The SSE response of ``messages.stream(**params)`` for ``request`` (no checks: the caller made them).
+    """The SSE response of ``messages.stream(**params)`` for ``request`` (no checks: the caller made them;
+    ``usage_context`` is what :meth:`~claude_web.web.runtime.WebRuntime.admit` returned).
 
     Raises :class:`~claude_web.web.errors.ServiceUnavailable` when the process is at its stream capacity.
     """
@@ -91,10 +101,11 @@ def stream_response(
     headers = sse_headers(request.request_id)
     if asynchronous:
         body: Any = AsyncGuardedBody(
-            awrite_events(_async_events(runtime, request, name, params), heartbeat=interval), runtime.streams.release
+            awrite_events(_async_events(runtime, request, name, params, usage_context), heartbeat=interval),
+            runtime.streams.release,
         )
         return WebResponse(200, headers, astream=body)
-    client = runtime.client_for(request, name)
+    client = runtime.client_for(request, name, usage_context)
     events = _sync_events(lambda: client.messages.stream(**params), client.pricing)
     return WebResponse(
         200, headers, stream=GuardedBody(write_events(events, heartbeat=interval), runtime.streams.release)
@@ -128,11 +139,15 @@ def _sync_events(open_stream: Callable[[], Any], pricing: Any) -> Iterator[tuple
 
 
 async def _async_events(
-    runtime: WebRuntime, request: WebRequest, alias: str, params: dict[str, Any]
+    runtime: WebRuntime,
+    request: WebRequest,
+    alias: str,
+    params: dict[str, Any],
+    usage_context: dict[str, Any] | None = None,
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """Browser events of an async stream, on the loop that serves the response (its own client)."""
     try:
-        client = runtime.async_client_for(request, alias)
+        client = runtime.async_client_for(request, alias, usage_context)
         stream = await client.messages.stream(**params).__aenter__()
     except Exception as exc:
         yield ("error", _failure(exc))

@@ -120,7 +120,7 @@ def job_start(
     if not isinstance(kind, str):
         raise RequestError("kind", f"must be one of {', '.join(JOB_KINDS)}")
     params = _checked_params(runtime, kind, body.get("params"))
-    runtime.check_quota(who)
+    runtime.admit(who, params if isinstance(params, dict) else {}, alias=body.get("alias"))
     service = _service(runtime)
     try:
         job = service.start(kind, params, owner=who, alias=body.get("alias", runtime.settings.chat.client))
