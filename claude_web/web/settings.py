@@ -369,7 +369,8 @@ def parse_settings(
         return {k: v for k, v in merged.items() if v is not None}
 
     clients = _parse_clients(data.get("CLIENTS"), root["CLIENTS"])
-    default_client = _str(data.get("DEFAULT_CLIENT", "default"), root["DEFAULT_CLIENT"], "default")
+    fallback = "default" if "default" in clients else next(iter(clients))
+    default_client = _str(data.get("DEFAULT_CLIENT", fallback), root["DEFAULT_CLIENT"], "default")
     if default_client not in clients:
         raise _fail(
             root["DEFAULT_CLIENT"],

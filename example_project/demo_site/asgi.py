@@ -1,5 +1,5 @@
 """ASGI entry point (``uvicorn demo_site.asgi:application``); static files are served by Django itself, so the
-demo needs no CDN and no separate web server."""
+demo needs no CDN and no separate web server. The lifespan wrapper closes the Claude clients at shutdown."""
 
 from __future__ import annotations
 
@@ -10,4 +10,6 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_site.settings")
 
-application = ASGIStaticFilesHandler(get_asgi_application())
+from claude_web_django.asgi import with_lifespan  # noqa: E402  (after the settings module is known)
+
+application = with_lifespan(ASGIStaticFilesHandler(get_asgi_application()))

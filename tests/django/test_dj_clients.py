@@ -175,3 +175,32 @@ def test_middleware_gives_request_aclaude(claude_web_settings: Any, async_client
     assert response.status_code == 200
     (row,) = usage_rows()
     assert row.user_id == user.pk and row.status == "ok"
+
+
+def test_asgi_lifespan_shutdown_closes_the_loops_clients(claude_web_settings: Any) -> None:
+    import asyncio
+
+    from claude_web_django.asgi import with_lifespan
+
+    async def django_app(scope: Any, receive: Any, send: Any) -> None:  # never reached by lifespan messages
+        raise AssertionError("lifespan must not reach Django")
+
+    app = with_lifespan(django_app)
+
+    async def serve() -> tuple[Any, list[str]]:
+        client = get_async_client()
+        inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+        sent: list[str] = []
+
+        async def receive() -> Any:
+            return inbox.pop(0)
+
+        async def send(message: Any) -> None:
+            sent.append(message["type"])
+
+        await app({"type": "lifespan"}, receive, send)
+        return client, sent
+
+    client, sent = asyncio.run(serve())
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert client._client.is_closed
