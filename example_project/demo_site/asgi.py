@@ -8,8 +8,8 @@ import os
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_site.settings")
+from claude_web_django.asgi import with_lifespan
 
-from claude_web_django.asgi import with_lifespan  # noqa: E402  (after the settings module is known)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_site.settings")
 
 application = with_lifespan(ASGIStaticFilesHandler(get_asgi_application()))
