@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from claude_web.web.checks import redis_reachable
+
 HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parent
 DEMO_USER = ("demo", "demo-pass-123")
@@ -135,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         if use_fake:
             env.pop("ANTHROPIC_API_KEY", None)
         if args.redis_url:
+            why = redis_reachable(args.redis_url)
+            if why is not None:
+                raise DemoError(
+                    f"Redis at {args.redis_url.rsplit('@', 1)[-1]} cannot be reached ({why}): start it, or leave "
+                    "out --redis-url to run the long tasks in-process"
+                )
             env["DEMO_REDIS_URL"] = args.redis_url
         else:
             env.pop("DEMO_REDIS_URL", None)

@@ -87,3 +87,27 @@ def _wait_done(job_id: str, client: Any) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish")
+
+
+def test_unreachable_redis_is_a_503_that_says_so(
+    claude_web_settings: Any, auth_client: Any, jobs_urls: None, caplog: Any
+) -> None:
+    """Celery mode with Redis down: a JSON 503 ``jobs_unavailable`` (never an HTML 500), the cause in the log, and
+    ``manage.py check`` / ``claude_ping`` say Redis cannot be reached."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from claude_web_django.checks import check_claude_web
+
+    claude_web_settings(JOBS={"REDIS_URL": "redis://127.0.0.1:1/0", "KEY_PREFIX": "cw-down"})
+    jobs.set_job_service(None)
+    try:
+        response = _start(auth_client, {"messages": [{"role": "user", "content": "Hi"}]})
+        assert response.status_code == 503 and response["Content-Type"] == "application/json"
+        assert response.json()["error"]["type"] == "jobs_unavailable" and int(response["Retry-After"]) > 0
+        assert "job store cannot be reached" in caplog.text and "ConnectionError" in caplog.text
+        assert "W004" in " ".join(m.id or "" for m in check_claude_web())
+        with pytest.raises(CommandError, match="Redis cannot be reached"):
+            call_command("claude_ping", "--alias", "default")
+    finally:
+        jobs.set_job_service(None)

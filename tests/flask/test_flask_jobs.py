@@ -51,3 +51,14 @@ def test_jobs_use_the_extension(make_app: Any, fake_claude: Any) -> None:
     over = client.post("/jobs/", json={"kind": "stream", "params": {"messages": HI}})
     assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
     get_state(app).runtime.set_jobs(None)
+
+
+def test_unreachable_redis_is_a_503_that_says_so(make_app: Any, caplog: Any) -> None:
+    t = make_app(CLAUDE_WEB_JOBS={"REDIS_URL": "redis://127.0.0.1:1/0", "KEY_PREFIX": "cw-down"})
+    t.app.register_blueprint(create_jobs_blueprint(owner=lambda: "user:alice"), url_prefix="/jobs")
+    response = t.app.test_client().post("/jobs/", json={"kind": "stream", "params": {"messages": HI}})
+    assert response.status_code == 503 and response.mimetype == "application/json"
+    assert response.get_json()["error"]["type"] == "jobs_unavailable"
+    assert "job store cannot be reached" in caplog.text
+    result = t.app.test_cli_runner().invoke(args=["claude", "ping"])
+    assert result.exit_code == 1 and "Redis cannot be reached" in result.output
