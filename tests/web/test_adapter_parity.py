@@ -364,6 +364,7 @@ def test_usage_report_and_rows(servers: list[Server], fake_claude: Any) -> None:
     assert [row["model"] for row in first["reports"]["default"]["json"]["rows"]] == MODELS
     assert first["reports"]["default"]["json"]["total"]["requests"] == 2
     assert first["reports"]["until the past"]["json"]["rows"] == []
+    assert first["reports"]["until the past"]["json"]["total"]["cost"] == "0.00000000"
     assert first["reports"]["bad group"]["status"] == first["reports"]["bad since"]["status"] == 400
     assert [row["context"]["user_id"] for row in first["rows"]] == [str(USERS["carol"])] * 2
 
