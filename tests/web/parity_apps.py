@@ -88,8 +88,12 @@ class Server:
         self.proc.wait(timeout=10)
 
 
-def start_servers(kinds: list[str], claude_web: Mapping[str, Any], tmp: Path, *, body_limit: int) -> list[Server]:
-    """Start one subprocess per kind (in parallel), each with its own SQLite file; wait until all answer."""
+def start_servers(
+    kinds: list[str], claude_web: Mapping[str, Any], tmp: Path, *, body_limit: int, redis_prefix: str | None = None
+) -> list[Server]:
+    """Start one subprocess per kind (in parallel), each with its own SQLite file; wait until all answer.
+
+    With ``redis_prefix`` each server runs its jobs on Celery under ``<redis_prefix>-<kind>``."""
     env = dict(os.environ)
     env.pop("DJANGO_SETTINGS_MODULE", None)  # another test directory may have set it in this process
     env.pop("ANTHROPIC_API_KEY", None)
@@ -99,6 +103,8 @@ def start_servers(kinds: list[str], claude_web: Mapping[str, Any], tmp: Path, *,
     procs: list[tuple[str, subprocess.Popen[str]]] = []
     for kind in kinds:
         proc_env = {**env, "PARITY_DB": str(tmp / f"{kind}.sqlite3")}
+        if redis_prefix:
+            proc_env["PARITY_PREFIX"] = f"{redis_prefix}-{kind}"
         proc = subprocess.Popen(
             [sys.executable, str(HERE / "parity_server.py"), kind],
             cwd=str(HERE),
@@ -220,6 +226,13 @@ def sse_frames(raw: str, ids: Mapping[str, str] | None = None) -> list[dict[str,
     return frames
 
 
+def renumber(frames: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:
+    """Frames with each event id replaced by its place in ``order`` (``0-1``, ``0-2``...): the in-memory relay's
+    ids already are that, Redis stream ids are times."""
+    places = {event_id: f"0-{n}" for n, event_id in enumerate(order, 1)}
+    return [{**frame, "id": places[frame["id"]]} if "id" in frame else frame for frame in frames]
+
+
 def read_stream(response: httpx.Response, *, stop_after: int | None = None) -> str:
     """The text of an SSE body; with ``stop_after``, only its frames up to the end of that many events, and then
     hang up (the caller leaves the ``stream`` block), as a browser that loses its connection does."""
@@ -291,3 +304,16 @@ def assert_same(results: dict[str, Any]) -> None:
         f"{label} vs {labels[0]}: {line}" for label in labels[1:] for line in differences(results[label], reference)
     ]
     assert not problems, "\n".join(problems)
+
+
+def delete_keys(redis_url: str, prefix: str) -> None:
+    """Delete every Redis key under ``prefix`` (a test's own)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

@@ -3,7 +3,9 @@
 ``KIND`` is ``django-asgi`` (Django under uvicorn), ``django-wsgi`` (Django under werkzeug's threaded WSGI server)
 or ``flask`` (Flask under the same WSGI server). Every kind reads the SAME logical settings: the JSON of a nested
 ``CLAUDE_WEB`` value in ``PARITY_CLAUDE_WEB`` (Django uses it as is, Flask through the flat ``CLAUDE_WEB_*`` keys of
-:func:`flask_config`), the body limit in ``PARITY_BODY_LIMIT`` and a SQLite file in ``PARITY_DB``.
+:func:`flask_config`), the body limit in ``PARITY_BODY_LIMIT`` and a SQLite file in ``PARITY_DB``. With
+``PARITY_PREFIX`` (and ``JOBS["REDIS_URL"]`` in the settings) jobs run on Celery: the server registers the tasks
+through its adapter and runs a worker in a thread, on its own Redis key prefix and queue.
 
 Each app mounts claude-web at the same prefix (``/claude/``, jobs at ``/claude/jobs/``) and adds what a site adds
 around it: a login (``POST /accounts/login/`` with a username and password; users from :data:`USERS`, same ids
@@ -155,6 +157,40 @@ def make_flask_app(claude_web: Mapping[str, Any], db_path: str, body_limit: int)
     return app
 
 
+# -- Celery (the Redis run) --------------------------------------------------------------------------------------
+
+
+def celery_app(claude_web: dict[str, Any], prefix: str) -> Any:
+    """A Celery app on the Redis URL of ``JOBS``, with this server's own key prefix and queue (servers sharing a
+    queue would run each other's jobs, and write the usage into each other's ledgers); ``JOBS`` gets them."""
+    from celery import Celery
+
+    url = claude_web["JOBS"]["REDIS_URL"]
+    app = Celery(f"parity-{prefix}", broker=url, set_as_current=False)
+    app.conf.update(
+        task_default_queue=f"{prefix}-queue",
+        broker_transport_options={"global_keyprefix": f"{prefix}:broker:"},
+        broker_connection_retry_on_startup=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        task_ignore_result=True,
+    )
+    claude_web["JOBS"].update({"KEY_PREFIX": prefix, "QUEUE": f"{prefix}-queue", "CELERY_APP": app})
+    return app
+
+
+_WORKERS: list[Any] = []
+
+
+def start_worker(app: Any) -> None:
+    """A Celery worker in a thread of this process (it lives as long as the server does)."""
+    from celery.contrib.testing.worker import start_worker as worker
+
+    running = worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING")
+    running.__enter__()
+    _WORKERS.append(running)  # a context manager that is garbage collected stops its worker
+
+
 # -- serving -----------------------------------------------------------------------------------------------------
 
 
@@ -186,20 +222,33 @@ def main(kind: str) -> None:
     claude_web = json.loads(os.environ["PARITY_CLAUDE_WEB"])
     db_path = os.environ["PARITY_DB"]
     limit = int(os.environ["PARITY_BODY_LIMIT"])
+    prefix = os.environ.get("PARITY_PREFIX")
+    celery = celery_app(claude_web, prefix) if prefix else None
     if kind == "flask":
-        serve_wsgi(make_flask_app(claude_web, db_path, limit))
-    elif kind == "django-wsgi":
-        configure_django(claude_web, db_path, limit)
+        app = make_flask_app(claude_web, db_path, limit)
+        if celery is not None:
+            from claude_web_flask.jobs import register_tasks
+
+            register_tasks(celery, app)
+            start_worker(celery)
+        serve_wsgi(app)
+        return
+    if kind not in ("django-wsgi", "django-asgi"):
+        raise SystemExit(f"unknown server kind {kind!r}")
+    configure_django(claude_web, db_path, limit)
+    if celery is not None:
+        from claude_web_django.jobs import register_tasks as register_django_tasks
+
+        register_django_tasks(celery)
+        start_worker(celery)
+    if kind == "django-wsgi":
         from django.core.wsgi import get_wsgi_application
 
         serve_wsgi(get_wsgi_application())
-    elif kind == "django-asgi":
-        configure_django(claude_web, db_path, limit)
+    else:
         from django.core.asgi import get_asgi_application
 
         serve_asgi(get_asgi_application())
-    else:
-        raise SystemExit(f"unknown server kind {kind!r}")
 
 
 if __name__ == "__main__":
