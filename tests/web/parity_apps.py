@@ -30,15 +30,9 @@ IGNORED_HEADERS = frozenset(
     {
         "date",  # the clock
         "server",  # uvicorn / Werkzeug
+        "connection",  # the server's keep-alive policy (Werkzeug says "close", uvicorn nothing)
         "content-length",  # JSON spacing differs (Django's JsonResponse puts spaces after separators)
-        "transfer-encoding",  # how each server frames a stream
-        "connection",  # keep-alive policy of the server
-        "vary",  # Django's session and CSRF middleware add "Cookie"
-        "set-cookie",  # each framework's session and CSRF cookies
-        "x-frame-options",  # Django's clickjacking middleware, if enabled
-        "x-content-type-options",  # Django's SecurityMiddleware, if enabled
-        "referrer-policy",  # ditto
-        "cross-origin-opener-policy",  # ditto
+        "set-cookie",  # each framework's own session and CSRF cookies
     }
 )
 """Response headers that belong to the framework or server, not to claude-web; every other header must match."""
