@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_JOB_TTL",
     "DEFAULT_MAXLEN",
     "DEFAULT_TTL",
+    "MAX_BLOCK_MS",
     "TERMINAL_EVENTS",
     "TERMINAL_STATES",
     "InvalidEventId",
@@ -55,6 +56,9 @@ DEFAULT_TTL = 3600
 """Seconds a finished job's events and state stay readable."""
 DEFAULT_JOB_TTL = 86_400
 """Seconds an unfinished job lives (a safety net for jobs whose worker vanished for good)."""
+MAX_BLOCK_MS = 1000
+"""The longest single ``XREAD BLOCK`` of the Redis relay (half the client's socket timeout when that is shorter):
+well inside redis-py 8's default socket timeout of 5 s; a longer wait is made of several reads."""
 
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
@@ -247,6 +251,7 @@ class RedisRelay(Relay):
         self.maxlen = maxlen
         self.ttl = ttl
         self.job_ttl = job_ttl
+        self._block_step = _block_step_ms(client)
         self._finish = client.register_script(_FINISH)
         self._transition = client.register_script(_TRANSITION)
 
@@ -316,7 +321,18 @@ class RedisRelay(Relay):
         return None if result is None else str(result)
 
     def read(self, job_id: str, after: str, *, block_ms: int | None = None, count: int = 500) -> list[RelayEvent]:
-        reply = self.redis.xread({self._key(job_id, "events"): after}, count=count, block=block_ms)
+        key = self._key(job_id, "events")
+        if block_ms is None:
+            reply = self.redis.xread({key: after}, count=count)
+        else:
+            # one long XREAD BLOCK would outlast the client's socket timeout (redis-py 8 sets 5 s by default) and
+            # end in TimeoutError: wait in shorter steps, as long as asked in total
+            deadline = time.monotonic() + block_ms / 1000.0
+            while True:
+                left = max(1, int((deadline - time.monotonic()) * 1000))
+                reply = self.redis.xread({key: after}, count=count, block=min(left, self._block_step))
+                if reply or left <= self._block_step:
+                    break
         out: list[RelayEvent] = []
         for _stream, entries in reply or ():
             for entry_id, fields in entries:
@@ -342,6 +358,16 @@ class RedisRelay(Relay):
 
     def close(self) -> None:
         self.redis.close()
+
+
+def _block_step_ms(client: Any) -> int:
+    """The longest single blocking read for ``client``: :data:`MAX_BLOCK_MS`, or half its socket timeout when that
+    was set shorter."""
+    pool = getattr(client, "connection_pool", None)
+    timeout = getattr(pool, "connection_kwargs", {}).get("socket_timeout") if pool is not None else None
+    if isinstance(timeout, (int, float)) and timeout > 0:
+        return max(10, min(MAX_BLOCK_MS, int(timeout * 500)))
+    return MAX_BLOCK_MS
 
 
 def relay_from_url(url: str, **options: Any) -> RedisRelay:

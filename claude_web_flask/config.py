@@ -15,6 +15,7 @@ setting fails ``init_app`` with a :class:`ConfigError` that names the key and sa
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,10 +75,34 @@ DEFAULTS: dict[str, Any] = _defaults()
 """Every key the extension reads, with its default. ``init_app`` sets each one with ``app.config.setdefault``."""
 
 
+def _sections_of_defaults() -> dict[str, tuple[str, str]]:
+    """Each defaulted single-setting key -> (its section, its key in the section dict)."""
+    out: dict[str, tuple[str, str]] = {}
+    for section, keys in schema.DEFAULTS.items():
+        for key in keys:
+            out[flat_name(section, key)] = (section, key)
+    return out
+
+
+_SECTION_OF = _sections_of_defaults()
+
+
 def set_defaults(config: dict[str, Any]) -> None:
-    """``config.setdefault`` for every key in :data:`DEFAULTS` (the one place defaults live)."""
+    """``config.setdefault`` for every key in :data:`DEFAULTS` (the one place defaults live).
+
+    A setting the app gave inside a section dict (``CLAUDE_WEB_QUOTAS = {"STORE": "memory"}``) is not defaulted
+    under its own key as well: a single key wins over the section dict, so its default would silently replace
+    the app's value.
+    """
     for key, value in DEFAULTS.items():
-        config.setdefault(key, value)
+        if key in config:
+            continue
+        place = _SECTION_OF.get(key)
+        if place is not None and any(
+            isinstance(config.get(name), Mapping) and place[1] in config[name] for name in schema.section_keys(place[0])
+        ):
+            continue
+        config[key] = copy.deepcopy(value)  # never share a default dict between apps
 
 
 def read_settings(config: Mapping[str, Any], *, testing: bool = False, debug: bool = False) -> WebSettings:

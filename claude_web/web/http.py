@@ -45,10 +45,19 @@ class Principal:
     """Who is asking: a signed-in user (``user_id``), an anonymous visitor with a session, or nobody known.
 
     ``owner`` is the key jobs, conversations and quotas are kept under: ``user:<id>`` or ``session:<key>``.
+    ``user_id`` is kept as a string whatever the adapter passes (Django's integer ``pk``, a Flask loader's value),
+    so usage records, reports and job owners name a user the same way under every framework.
+
+    >>> Principal(user_id=42).user_id
+    '42'
     """
 
     user_id: Any = None
     session_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.user_id is not None and not isinstance(self.user_id, str):
+            object.__setattr__(self, "user_id", str(self.user_id))
 
     @property
     def authenticated(self) -> bool:

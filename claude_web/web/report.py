@@ -19,9 +19,12 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from ..pricing import format_cost
+
 __all__ = [
     "COLUMNS",
     "GROUPS",
+    "cell",
     "parse_groups",
     "parse_since",
     "render_csv",
@@ -110,15 +113,24 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {c: sum((row[c] for row in rows), Decimal(0) if c == "cost" else 0) for c in COLUMNS}
+    out: dict[str, Any] = {c: sum(row[c] for row in rows) for c in COLUMNS if c != "cost"}
+    out["cost"] = sum((Decimal(row["cost"]) for row in rows), Decimal(0)).quantize(_PLACES)
+    return {c: out[c] for c in COLUMNS}
+
+
+def cell(value: Any) -> str:
+    """A report value as text: costs as plain decimals (``0.00000000``, never ``0E-8``)."""
+    if isinstance(value, Decimal):
+        return format_cost(value) or ""
+    return str(value)
 
 
 def render_table(groups: Sequence[str], rows: list[dict[str, Any]]) -> str:
     """Header, a dashed rule, one line per group, and a TOTAL line; group columns left-aligned, numbers right."""
     header = [*groups, *COLUMNS]
-    cells = [[str(row[h]) for h in header] for row in rows]
+    cells = [[cell(row[h]) for h in header] for row in rows]
     total = _totals(rows)
-    footer = ["TOTAL", *([""] * (len(groups) - 1)), *(str(total[c]) for c in COLUMNS)]
+    footer = ["TOTAL", *([""] * (len(groups) - 1)), *(cell(total[c]) for c in COLUMNS)]
     widths = [max(len(x) for x in column) for column in zip(header, *cells, footer, strict=True)]
 
     def line(values: list[str]) -> str:
@@ -134,9 +146,9 @@ def render_csv(groups: Sequence[str], rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*groups, *COLUMNS])
     for row in rows:
-        writer.writerow([row[h] for h in (*groups, *COLUMNS)])
+        writer.writerow([cell(row[h]) for h in (*groups, *COLUMNS)])
     return out.getvalue().rstrip("\n")
 
 
 def render_json(groups: Sequence[str], rows: list[dict[str, Any]]) -> str:
-    return json.dumps([{**row, "cost": str(row["cost"])} for row in rows], indent=2)
+    return json.dumps([{**row, "cost": cell(row["cost"])} for row in rows], indent=2)

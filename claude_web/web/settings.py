@@ -604,6 +604,14 @@ def _parse_jobs(data: Mapping[str, Any], where: Where) -> JobsSettings:
 # -- flat sources: Flask's app.config and environment variables ---------------------------------------------
 
 _SECTION_NAMES = {"QUOTA": "QUOTAS", "STREAM": "STREAMING", **{s: s for s in SECTIONS}}
+
+
+def section_keys(section: str) -> tuple[str, ...]:
+    """The flat keys that hold ``section`` as one dict: ``CLAUDE_WEB_QUOTAS`` and ``CLAUDE_WEB_QUOTA`` for
+    ``QUOTAS``, ``CLAUDE_WEB_CHAT`` for ``CHAT``..."""
+    return tuple(f"CLAUDE_WEB_{name}" for name, target in _SECTION_NAMES.items() if target == section)
+
+
 # keys of the first release that do not follow CLAUDE_WEB_<SECTION>_<KEY>
 _RENAMED = {"REQUEST_ID_HEADER": ("STREAMING", "REQUEST_ID_HEADER")}
 
@@ -648,8 +656,8 @@ def _nest(
             roots[section] = name_of(full)
             if section in nested and isinstance(nested[section], dict) and isinstance(value, Mapping):
                 nested[section] = {**value, **nested[section]}  # single keys win over the section dict
-            else:
-                nested[section] = value
+            else:  # a copy: the single keys below must not write into the app's own dict
+                nested[section] = dict(value) if isinstance(value, Mapping) else value
         else:
             current = nested.setdefault(section, {})
             if isinstance(current, dict):

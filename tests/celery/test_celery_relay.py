@@ -55,6 +55,33 @@ def test_blocking_reader_gets_events_published_later(relay: Relay) -> None:
     assert got == ["start", "text", "done"]
 
 
+def test_a_wait_longer_than_the_socket_timeout_is_not_an_error(redis_url: str, prefix: str) -> None:
+    """Heartbeats longer than the Redis client's socket timeout (redis-py 8 defaults to 5 s; here 0.4 s): the
+    reader waits in short blocking reads, sends its heartbeat after the full interval, then gets the events."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=0.4)
+    relay = RedisRelay(client, prefix=prefix, ttl=60)
+    job = _job(relay)
+    got: list[tuple[str, float]] = []
+    started = time.monotonic()
+
+    def read() -> None:
+        for event in relay.events(job, None, heartbeat=1.2, yield_heartbeats=True, timeout=10):
+            got.append((event.event, time.monotonic() - started))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(1.5)
+    relay.publish(job, "text", {"text": "late"})
+    relay.finish(job, "done", {})
+    reader.join(10)
+    client.close()
+    assert not reader.is_alive()
+    assert [name for name, _ in got] == ["", "text", "done"]  # one heartbeat, after the whole interval
+    assert got[0][1] >= 1.2
+
+
 def test_finish_happens_once_and_sets_state(relay: Relay) -> None:
     job = _job(relay)
     assert relay.finish(job, "cancelled", {"reason": "cancelled"}, {"finished_at": "now"}) is not None

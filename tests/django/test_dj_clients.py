@@ -83,7 +83,7 @@ def test_request_views_share_the_pool_and_carry_metadata(
     assert view is not get_client()
     assert view._client is get_client()._client  # one connection pool
     context = request_context(request, "default")
-    assert context["user_id"] == user.pk and context["request_id"] == "req-123"
+    assert context["user_id"] == str(user.pk) and context["request_id"] == "req-123"  # a string, as under Flask
     assert context["quota_key"] == f"user:{user.pk}"
 
 

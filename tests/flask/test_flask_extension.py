@@ -85,6 +85,28 @@ def test_bad_settings_fail_at_init_app(make_app: Any, key: str, value: Any, mess
         t.claude.init_app(t.app)
 
 
+def test_section_dicts_are_not_overridden_by_defaults(make_app: Any) -> None:
+    """A setting given in a section dict keeps its value (the defaults of single keys used to replace it: a
+    ``CLAUDE_WEB_QUOTAS`` ``STORE`` of ``"memory"`` became ``"redis"``, a ``CLAUDE_WEB_CHAT`` cap became 1024)."""
+    t = make_app(
+        CLAUDE_WEB_QUOTAS={"STORE": "memory", "REQUESTS_PER_MINUTE": 2, "KEY_PREFIX": "mine"},
+        CLAUDE_WEB_CHAT={"MAX_TOKENS": 256, "ALLOW_SYSTEM": False},
+        CLAUDE_WEB_STREAMING={"HEARTBEAT": 3.0},
+    )
+    settings = get_state(t.app).settings
+    assert (settings.quotas.store, settings.quotas.key_prefix, settings.quotas.fail_open) == ("memory", "mine", True)
+    assert (settings.chat.max_tokens, settings.chat.allow_system, settings.chat.max_messages) == (256, False, 200)
+    assert settings.streaming.heartbeat == 3.0
+    assert "CLAUDE_WEB_CHAT_MAX_TOKENS" not in t.app.config
+    # a single key the app sets itself still wins over its section dict, and reading never writes into the
+    # app's dicts or the shared defaults
+    t2 = make_app(CLAUDE_WEB_CHAT={"MAX_TOKENS": 256}, CLAUDE_WEB_CHAT_MAX_TOKENS=128)
+    assert get_state(t2.app).settings.chat.max_tokens == 128
+    assert t2.app.config["CLAUDE_WEB_CHAT"] == {"MAX_TOKENS": 256}
+    assert t2.app.config["CLAUDE_WEB_QUOTAS"] == {} == DEFAULTS["CLAUDE_WEB_QUOTAS"]
+    assert t2.app.config["CLAUDE_WEB_QUOTAS"] is not DEFAULTS["CLAUDE_WEB_QUOTAS"]
+
+
 def test_client_spec_repr_hides_the_key(make_app: Any) -> None:
     t = make_app(CLAUDE_WEB_CLIENTS={"default": {"BACKEND": "anthropic", "OPTIONS": {"api_key": "sk-ant-SECRET"}}})
     spec = get_state(t.app).settings.clients["default"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RequestError
 from ..http import WebRequest, WebResponse
-from ..report import COLUMNS, parse_groups, parse_since, summarize, totals
+from ..report import COLUMNS, cell, parse_groups, parse_since, summarize, totals
 from .common import guarded, require_login
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ RowSource = Callable[[datetime | None, datetime | None, Any], Iterable[Mapping[s
 
 
 def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if k == "cost" else v) for k, v in row.items()}
+    return {k: (cell(v) if k == "cost" else v) for k, v in row.items()}
 
 
 @guarded
