@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._calls import PARENT_KEY, RECORD_ID, operation_name, provider_name, record_span
-from ._jobs import TRACE_FIELD, carrier, quota_refused
+from ._jobs import TRACE_FIELD, carrier, quota_refused, with_parent
 from ._state import STATE, UNSET, current
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "record_span",
     "refresh",
     "reset",
+    "with_parent",
 ]
 
 

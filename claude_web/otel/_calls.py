@@ -65,20 +65,38 @@ def provider_name(backend: str) -> str:
     return _PROVIDERS.get(backend, backend)
 
 
-def _span_kind_client() -> Any:
-    from opentelemetry.trace import SpanKind
+class _API:
+    """The few OpenTelemetry API functions a call uses, looked up once (an import statement per call costs)."""
 
-    return SpanKind.CLIENT
+    def __init__(self) -> None:
+        from opentelemetry import context, propagate, trace
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+
+        self.attach = context.attach
+        self.detach = context.detach
+        self.in_context = trace.set_span_in_context
+        self.current_span = trace.get_current_span
+        self.extract = propagate.extract
+        self.client = SpanKind.CLIENT
+        self.status = Status
+        self.error = StatusCode.ERROR
 
 
-def _parent_context(record: UsageRecord) -> Any:
-    """The current context, or (when no span is current) the one carried in the usage context."""
-    from opentelemetry import propagate, trace
+_LOADED: list[_API] = []
 
+
+def _api() -> _API:
+    if not _LOADED:
+        _LOADED.append(_API())
+    return _LOADED[0]
+
+
+def _parent_context(api: _API, record: UsageRecord) -> Any:
+    """``None`` (the current context), or when no span is current, the one carried in the usage context."""
     carrier = record.context.pop(PARENT_KEY, None)
-    if trace.get_current_span().get_span_context().is_valid or not isinstance(carrier, Mapping):
+    if not isinstance(carrier, Mapping) or api.current_span().get_span_context().is_valid:
         return None
-    return propagate.extract(dict(carrier))
+    return api.extract(dict(carrier))
 
 
 def _link_ids(record: UsageRecord, span: Any) -> None:
@@ -119,9 +137,8 @@ class CallTelemetry:
         """Make the span current (so HTTP client spans nest under it); returns what :meth:`deactivate` takes."""
         if self.span is None:
             return None
-        from opentelemetry import context, trace
-
-        return context.attach(trace.set_span_in_context(self.span))
+        api = _api()
+        return api.attach(api.in_context(self.span))
 
     def first_token(self, elapsed_ms: float) -> None:
         if self.span is not None:
@@ -213,9 +230,8 @@ class CallTelemetry:
                 span.add_event("gen_ai.choice", {self._system_key(): self.attributes[self._system_key()], **captured})
         span.set_attributes(attributes)
         if error_type is not None:
-            from opentelemetry.trace import Status, StatusCode
-
-            span.set_status(Status(StatusCode.ERROR, error_type))
+            api = _api()
+            span.set_status(api.status(api.error, error_type))
         span.end()
 
     def _system_key(self) -> str:
@@ -280,10 +296,11 @@ def _start_call(
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             span_attributes[f"claude_web.{'web_request_id' if key == 'request_id' else key}"] = value
     name = f"{operation} {record.model}" if record.model else operation
+    api = _api()
     span = tracer.start_span(
         name,
-        context=_parent_context(record),
-        kind=_span_kind_client(),
+        context=_parent_context(api, record),
+        kind=api.client,
         attributes=span_attributes,
         start_time=start_time,
     )
@@ -303,9 +320,7 @@ def _start_call(
 def deactivate(token: Any) -> None:
     """Undo :meth:`CallTelemetry.activate`."""
     if token is not None:
-        from opentelemetry import context
-
-        context.detach(token)
+        _api().detach(token)
 
 
 def record_span(record: UsageRecord) -> None:

@@ -20,9 +20,19 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from ._calls import PARENT_KEY
 from ._state import TelemetryState, current
 
-__all__ = ["TRACE_FIELD", "carrier", "quota_refused", "restored", "running", "submitting", "watched"]
+__all__ = [
+    "TRACE_FIELD",
+    "carrier",
+    "quota_refused",
+    "restored",
+    "running",
+    "submitting",
+    "watched",
+    "with_parent",
+]
 
 TRACE_FIELD = "trace_context"
 """The job field holding the job's propagation carrier (JSON), e.g. ``{"traceparent": "00-..."}``."""
@@ -42,6 +52,15 @@ def carrier() -> dict[str, str]:
     out: dict[str, str] = {}
     propagate.inject(out)
     return out
+
+
+def with_parent(context: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``context`` (a usage context) plus the current span's carrier under :data:`PARENT_KEY`, for a client made
+    later, where the current span may be gone (e.g. an ASGI body); ``context`` itself when there is none."""
+    parent = carrier()
+    if not parent:
+        return context
+    return {**(context or {}), PARENT_KEY: parent}
 
 
 def _from_fields(fields: Mapping[str, str] | None) -> Any:

@@ -120,10 +120,8 @@ class WebRuntime:
             "owner": principal.owner,
             "quota_key": request.quota_key,
         }
-        parent = otel.carrier()  # the request's span, for calls made after the view returned (streamed bodies)
-        if parent:
-            context[otel.PARENT_KEY] = parent
-        return context
+        # the request's span, for calls made after the view returned (streamed bodies)
+        return otel.with_parent(context) or context
 
     # -- clients --------------------------------------------------------------------------------------------
     def client_for(

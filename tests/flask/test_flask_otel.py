@@ -49,3 +49,39 @@ def test_quota_refusals_are_counted(otel: Any, make_app: Any, fake_claude: Any) 
     (point,) = otel.points("claude_web.quota.refusals")
     assert point.value == 1
     assert point.attributes == {"claude_web.quota.limit": "requests_per_minute"}
+
+
+_DEMO = """
+import json, sys
+sys.path.insert(0, "example_project")
+from flask_app import create_app
+from opentelemetry import trace
+app = create_app(fake_url=sys.argv[1])
+client = app.test_client()
+body = {"messages": [{"role": "user", "content": "Hello"}], "model": "claude-haiku-4-5"}
+assert b"event: done" in client.post("/claude/chat", json=body).get_data()
+trace.get_tracer_provider().shutdown()   # flush the batch processor: the console exporter prints now
+"""
+
+
+def test_the_flask_demo_exports_to_the_console_when_asked(fake_claude: Any, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_"))}
+    env.update(DEMO_OTEL="console", FLASK_DEMO_USAGE_LOG=str(tmp_path / "usage.jsonl"))
+    done = subprocess.run(
+        [sys.executable, "-c", _DEMO, fake_claude.base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"name": "chat claude-haiku-4-5"' in done.stdout
+    (row,) = [json.loads(line) for line in (tmp_path / "usage.jsonl").read_text().splitlines()]
+    assert f'"claude_web.usage.record_id": "{row["id"]}"' in done.stdout
+    assert row["context"]["trace_id"] in done.stdout
