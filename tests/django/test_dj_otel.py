@@ -14,13 +14,25 @@ from claude_web.testing import text
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _read(response: Any) -> bytes:
+    if response.is_async:
+        from asgiref.sync import async_to_sync
+
+        async def drain() -> bytes:
+            return b"".join([chunk async for chunk in response.streaming_content])
+
+        return async_to_sync(drain)()
+    return b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize("url", ["/claude/chat/", "/claude/achat/"])
 def test_chat_span_and_token_usage_row_carry_the_same_ids(
-    otel: Any, claude_web_settings: Any, fake_claude: Any, auth_client: Any
+    otel: Any, claude_web_settings: Any, fake_claude: Any, auth_client: Any, url: str
 ) -> None:
     fake_claude.queue(text("Hello from the fake", chunks=4))
-    with otel.tracer.start_as_current_span("POST /claude/chat/") as request_span:
-        response = auth_client.post("/claude/chat/", data=json.dumps(chat_body()), content_type="application/json")
-    body = b"".join(response.streaming_content)  # read after the view returned, as the WSGI server does
+    with otel.tracer.start_as_current_span(f"POST {url}") as request_span:
+        response = auth_client.post(url, data=json.dumps(chat_body()), content_type="application/json")
+    body = _read(response)  # read after the view returned, as the server does
     assert b"event: done" in body
     (span,) = otel.call_spans()
     assert span.parent.span_id == request_span.get_span_context().span_id
