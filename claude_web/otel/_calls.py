@@ -124,7 +124,9 @@ class CallTelemetry:
     def __init__(self, state: TelemetryState, attributes: dict[str, Any], stream: bool) -> None:
         self.state = state
         self.attributes = attributes
-        self.metric_attributes = dict(attributes)
+        # the metrics' dimensions: operation, provider, models (and error type); the endpoint, constant for a
+        # client, is left to the span: every attribute costs on each of the call's four metric points
+        self.metric_attributes = {k: v for k, v in attributes.items() if not k.startswith("server.")}
         self.span: Any = None
         self.stream = stream
         self.retries = 0
@@ -205,9 +207,11 @@ class CallTelemetry:
             "gen_ai.usage.cache_creation.input_tokens": record.cache_creation_input_tokens,
             "gen_ai.usage.cache_read.input_tokens": record.cache_read_input_tokens,
             "claude_web.usage.status": record.status,
-            "claude_web.usage.estimated": record.estimated,
-            "claude_web.retry.count": self.retries,
         }
+        if record.estimated:
+            attributes["claude_web.usage.estimated"] = True
+        if self.retries:
+            attributes["claude_web.retry.count"] = self.retries
         if response_id is not None:
             attributes["gen_ai.response.id"] = response_id
             if record.model:

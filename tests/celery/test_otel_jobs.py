@@ -15,7 +15,7 @@ from cw_helpers import PARAMS, TEST_KEY, cleanup_prefix
 
 from claude_web import Anthropic
 from claude_web import otel as cw_otel
-from claude_web.jobs import CeleryExecutor, JobsConfig, JobService
+from claude_web.jobs import TASK_NAMES, CeleryExecutor, JobsConfig, JobService
 from claude_web.relay import relay_from_url
 from claude_web.testing import error, text
 from claude_web.usage import UsageRecord
@@ -133,6 +133,10 @@ def celery_worker(redis_url: str, clean_fake: Any) -> Iterator[tuple[Any, Any, l
             ttl=120,
         )
 
+    # finalize first: an earlier register_shared_tasks() (another test) adds its own tasks to every new app then
+    app.finalize(auto=True)
+    for name in TASK_NAMES.values():
+        app.tasks.pop(name, None)
     register_tasks(app, config=config)
     relay = relay_from_url(redis_url, prefix=prefix, ttl=120)
     service = JobService(relay, CeleryExecutor(app, queue=f"{prefix}-queue"), heartbeat=5.0)

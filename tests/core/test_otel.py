@@ -69,7 +69,9 @@ def test_every_record_has_exactly_one_span_with_its_counts(otel: Any, fake_claud
     assert len(records) == 8
     assert len(otel.call_spans()) == len(records)
     for record in records:
-        _assert_same_counts(_span_of(otel, record), record)
+        span = _span_of(otel, record)
+        _assert_same_counts(span, record)
+        assert span.attributes.get("claude_web.usage.estimated", False) is record.estimated
     statuses = [r.status for r in records]
     assert statuses.count("aborted") == 1 and statuses.count("error") == 1
     assert records[1].cache_read_input_tokens > 0 and records[0].cache_creation_input_tokens > 0
