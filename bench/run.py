@@ -1,6 +1,7 @@
 """claude-web benchmark: one FakeClaude in its own process, each client measured in its own process.
 
     python bench/run.py [--quick] [--no-latest] [--json out.json]
+    python bench/run.py --otel [--quick]      the OpenTelemetry overhead table (bench/otel_overhead.py)
 
 Measures, for claude_web, anthropic==0.125.0 (this venv), the latest anthropic (bench/.venv-latest, created
 on first use if PyPI has it) and the floor (raw httpx + json.loads):
@@ -110,7 +111,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
     parser.add_argument("--no-latest", action="store_true", help="do not create/use the latest-anthropic venv")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--otel", action="store_true", help="only the OpenTelemetry overhead table (otel_overhead.py)")
     args = parser.parse_args()
+    if args.otel:
+        extra = (["--quick"] if args.quick else []) + (["--json", args.json] if args.json else [])
+        raise SystemExit(subprocess.run([sys.executable, str(ROOT / "bench" / "otel_overhead.py"), *extra]).returncode)
     n_calls = 300 if args.quick else 3000
     deltas = 2000 if args.quick else 20_000
 

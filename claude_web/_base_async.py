@@ -25,6 +25,7 @@ from ._request_options import (
 from ._response import AsyncAPIResponse, AsyncStreamedAPIResponse
 from ._results import end_interrupted
 from ._types import NOT_GIVEN, NotGiven
+from .otel._calls import deactivate
 from .usage import UsageTracker
 
 __all__ = ["AsyncAPIClient"]
@@ -78,11 +79,16 @@ class AsyncAPIClient(BaseClient):
         mode, options = response_mode(options)
         options = self._prepare_options(options)
         tracker = self._start_usage(options)
+        call = tracker.call if tracker is not None else None
+        scope = call.activate() if call is not None else None  # the call's span is current while it is sent
         try:
             return await self._request(cast_to, options, mode, stream, stream_cls, tracker)
         except BaseException as exc:
             end_interrupted(tracker, exc)
             raise
+        finally:
+            if scope is not None:
+                deactivate(scope)
 
     async def _request(
         self,
@@ -106,7 +112,10 @@ class AsyncAPIClient(BaseClient):
             except Exception as exc:
                 error = self._send_failure(exc, request)
                 if retries_taken < max_retries and retries.should_retry_error(error):
-                    await anyio.sleep(self._retry_delay(retries_taken, self._failure_headers(error)))
+                    delay = self._retry_delay(retries_taken, self._failure_headers(error))
+                    if tracker is not None:
+                        tracker.retry(retries_taken + 1, delay, error=error)
+                    await anyio.sleep(delay)
                     retries_taken += 1
                     continue
                 self._finish_usage_error(tracker, error)
@@ -117,7 +126,10 @@ class AsyncAPIClient(BaseClient):
             if response.status_code >= 400:
                 if retries_taken < max_retries and self._should_retry(response):
                     await response.aclose()
-                    await anyio.sleep(self._retry_delay(retries_taken, response.headers))
+                    delay = self._retry_delay(retries_taken, response.headers)
+                    if tracker is not None:
+                        tracker.retry(retries_taken + 1, delay, status=response.status_code)
+                    await anyio.sleep(delay)
                     retries_taken += 1
                     continue
                 if not response.is_closed:

@@ -24,7 +24,9 @@ from ._response import BINARY_RESPONSES
 from ._results import finish_usage_error, finish_usage_ok, finish_usage_unparsed, parse_response, status_error
 from ._types import NotGiven, Omit
 from ._version import __version__
-from .usage import DEFAULT_PRICING, ModelPrice, UsageRecorder, UsageTracker
+from .otel._calls import start_call
+from .otel._state import current as otel_state
+from .usage import DEFAULT_PRICING, ModelPrice, UsageRecord, UsageRecorder, UsageTracker
 
 __all__ = ["BaseClient", "CredentialHeaders", "RequestParts"]
 
@@ -351,16 +353,27 @@ class BaseClient:
 
     # -- usage -----------------------------------------------------------------------------------------------
     def _start_usage(self, options: FinalRequestOptions) -> UsageTracker | None:
-        if self._usage_recorder is None or options.usage_operation is None:
+        """The call's usage record (and, while OpenTelemetry is live, its span): ``None`` when neither is wanted."""
+        if options.usage_operation is None:
             return None
-        return UsageTracker(
-            self._usage_recorder,
+        telemetry = otel_state()  # None unless a tracer or meter provider is configured (see claude_web.otel)
+        recorder = self._usage_recorder
+        if recorder is None:
+            if telemetry is None:
+                return None
+            recorder = _discard
+        tracker = UsageTracker(
+            recorder,
             operation=options.usage_operation,
             model=options.usage_model,
             backend=self._platform_backend,
             context=self._usage_context,
             pricing=self._pricing,
         )
+        if telemetry is not None:
+            url = self._base_url
+            tracker.attach(start_call(telemetry, tracker.record, options.json_data, (url.host, url.port or _port(url))))
+        return tracker
 
     _finish_usage_ok = staticmethod(finish_usage_ok)
     _finish_usage_error = staticmethod(finish_usage_error)
@@ -371,3 +384,11 @@ class BaseClient:
         if isinstance(timeout, NotGiven) and self.timeout == DEFAULT_TIMEOUT:
             return nonstreaming_timeout(max_tokens, MODEL_NONSTREAMING_TOKENS.get(model))
         return timeout
+
+
+def _discard(record: UsageRecord) -> None:
+    """The recorder of a client without one whose calls are traced: the span is all there is."""
+
+
+def _port(url: httpx.URL) -> int | None:
+    return {"https": 443, "http": 80}.get(url.scheme)

@@ -88,11 +88,7 @@ def parse_response(client: Any, cast_to: Any, response: httpx.Response, options:
 def finish_usage_ok(tracker: UsageTracker | None, result: Any, response: httpx.Response) -> None:
     if tracker is None or tracker.done:
         return
-    usage = getattr(result, "usage", None)
-    if usage is not None:
-        tracker.set_usage(usage, model=getattr(result, "model", None))
-    elif isinstance(getattr(result, "input_tokens", None), int):  # count_tokens
-        pass
+    tracker.set_message(result)  # counts, model, id and stop reason of a message (a token count has none)
     tracker.finish("ok", request_id=upstream_request_id(response.headers))
 
 
@@ -136,6 +132,9 @@ def finish_usage_unparsed(
         if isinstance(data, dict) and isinstance(data.get("usage"), dict):
             model = data.get("model")
             tracker.set_usage(data["usage"], model=model if isinstance(model, str) else None)
+            message_id, stop_reason = data.get("id"), data.get("stop_reason")
+            tracker.response_id = message_id if isinstance(message_id, str) else None
+            tracker.stop_reason = stop_reason if isinstance(stop_reason, str) else None
         tracker.finish("ok", request_id=request_id)
         return
     tracker.finish("ok" if complete else "aborted", request_id=request_id)

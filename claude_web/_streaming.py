@@ -87,6 +87,9 @@ class _StreamCore:
         return upstream_request_id(self.response.headers)
 
     def _track(self, usage: UsageTracker, name: str | None, event: Any) -> None:
+        collector = usage.collector  # the answer's content for the span, only when content capture is on
+        if collector is not None:
+            collector.feed(name, event)
         if name == "content_block_delta":
             usage.first_token()
             delta = event.delta
@@ -100,8 +103,10 @@ class _StreamCore:
         elif name == "message_start":
             message = event.message
             usage.set_usage(message.usage, model=message.model)
+            usage.response_id = message.id
             self._saw_start = True
         elif name == "message_delta":
+            usage.stop_reason = event.delta.stop_reason
             if event.usage is not None:
                 usage.set_usage(event.usage)
                 self._saw_delta_usage = True

@@ -49,6 +49,7 @@ from typing import Any, TypeVar
 
 from ._client import AsyncAnthropic
 from .jobs import TASK_NAMES, CeleryExecutor, JobRunner, JobsConfig, RetryJob
+from .otel import _jobs as otel_jobs
 from .web.clients import ClientRegistry
 
 __all__ = [
@@ -152,7 +153,8 @@ def _run_attempt(
 ) -> dict[str, Any]:
     runner = state.runner()
     try:
-        final = runner.run(job_id, kind, alias, params or {}, owner, retries=task.request.retries)
+        with otel_jobs.restored(task.request):  # the trace context the web process sent in the task headers
+            final = runner.run(job_id, kind, alias, params or {}, owner, retries=task.request.retries)
     except RetryJob as retry:
         raise task.retry(countdown=retry.countdown, max_retries=None) from None
     if kind == "batch" and final == "polling":

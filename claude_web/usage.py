@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .pricing import (
     DEFAULT_PRICING,
@@ -31,6 +31,10 @@ from .pricing import (
     format_cost,
     price_for,
 )
+
+if TYPE_CHECKING:
+    from .otel._calls import CallTelemetry
+    from .otel._content import OutputCollector
 
 __all__ = [
     "DEFAULT_PRICING",
@@ -182,7 +186,18 @@ def _get(obj: Any, name: str) -> Any:
 class UsageTracker:
     """Builds and emits the single record of one call; ``finish`` is idempotent (the first call wins)."""
 
-    __slots__ = ("_done", "_pricing", "_recorder", "_started", "record")
+    __slots__ = (
+        "_done",
+        "_message_content",
+        "_pricing",
+        "_recorder",
+        "_started",
+        "call",
+        "collector",
+        "record",
+        "response_id",
+        "stop_reason",
+    )
 
     def __init__(
         self,
@@ -199,6 +214,17 @@ class UsageTracker:
         self._started = time.perf_counter()
         self._done = False
         self.record = UsageRecord(operation=operation, model=model, backend=backend, context=dict(context or {}))
+        # what the span needs beyond the record (see claude_web.otel): None until the answer says
+        self.response_id: str | None = None
+        self.stop_reason: str | None = None
+        self.call: CallTelemetry | None = None  # the call's span and metrics while OpenTelemetry is live
+        self.collector: OutputCollector | None = None  # a stream's content, when content capture is on
+        self._message_content: Any = None
+
+    def attach(self, call: CallTelemetry | None) -> None:
+        """Tie the call's telemetry to this record: it ends when :meth:`finish` does."""
+        self.call = call
+        self.collector = call.collector if call is not None else None
 
     @property
     def done(self) -> bool:
@@ -206,7 +232,28 @@ class UsageTracker:
 
     def first_token(self) -> None:
         if self.record.time_to_first_token_ms is None:
-            self.record.time_to_first_token_ms = (time.perf_counter() - self._started) * 1000.0
+            self.record.time_to_first_token_ms = elapsed = (time.perf_counter() - self._started) * 1000.0
+            if self.call is not None:
+                self.call.first_token(elapsed)
+
+    def set_message(self, message: Any) -> None:
+        """Take what a finished (non-streamed) answer says: counts, model, id, stop reason."""
+        usage = getattr(message, "usage", None)
+        if usage is not None:
+            self.set_usage(usage, model=getattr(message, "model", None))
+        message_id = getattr(message, "id", None)
+        self.response_id = message_id if isinstance(message_id, str) else None
+        stop_reason = getattr(message, "stop_reason", None)
+        self.stop_reason = stop_reason if isinstance(stop_reason, str) else None
+        if self.call is not None:
+            self._message_content = getattr(message, "content", None)
+
+    def retry(
+        self, number: int, delay: float, *, status: int | None = None, error: BaseException | None = None
+    ) -> None:
+        """The send loop retries (``number``: 1 for the first retry) in ``delay`` seconds; shown on the span."""
+        if self.call is not None:
+            self.call.retry(number, delay, status, error)
 
     def set_usage(self, usage: Any, *, model: str | None = None) -> None:
         """Take token counts from a ``Usage`` model or dict (missing counts are left as they are)."""
@@ -234,6 +281,11 @@ class UsageTracker:
             error_type = getattr(error, "type", None) or type(error).__name__
         rec.error_type = error_type
         rec.apply_pricing(self._pricing)
+        if self.call is not None:
+            try:
+                self.call.end(rec, self.response_id, self.stop_reason, self._message_content)
+            except Exception:  # telemetry must never break the caller's request either
+                log.exception("ending the OpenTelemetry span of usage record %s failed", rec.id)
         try:
             self._recorder(rec)
         except Exception:  # a recorder must never break the caller's request

@@ -17,6 +17,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 if (HERE.parent / "claude_web" / "__init__.py").is_file() and str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))  # run the checkout's packages, installed or not
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))  # demo_site.telemetry
 
 from flask import Flask, render_template, session  # noqa: E402
 
@@ -66,6 +68,9 @@ def create_app(fake_url: str | None = None, config: dict[str, Any] | None = None
         }
     )
     app.config.update(config or {})
+    from demo_site.telemetry import setup_telemetry
+
+    setup_telemetry("flask", app)  # DEMO_OTEL=console|otlp; off by default
     ClaudeWeb(app)
     app.register_blueprint(chat_blueprint, url_prefix="/claude")
 

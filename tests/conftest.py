@@ -42,3 +42,59 @@ def redis_url() -> str:
 def postgres_dsn() -> str:
     require_service("PostgreSQL", "127.0.0.1", 5432)
     return POSTGRES_DSN
+
+
+class OTelHarness:
+    """An OpenTelemetry SDK of claude-web's own for one test: spans in memory, metrics in a reader."""
+
+    def __init__(self) -> None:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        self.exporter = InMemorySpanExporter()
+        self.tracer_provider = TracerProvider()
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.reader = InMemoryMetricReader()
+        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+        self.tracer = self.tracer_provider.get_tracer("tests")
+
+    def spans(self, prefix: str = "") -> list:  # type: ignore[type-arg]
+        return [s for s in self.exporter.get_finished_spans() if s.name.startswith(prefix)]
+
+    def call_spans(self) -> list:  # type: ignore[type-arg]
+        """The spans of upstream calls (those carrying a usage record id)."""
+        return [s for s in self.exporter.get_finished_spans() if "claude_web.usage.record_id" in (s.attributes or {})]
+
+    def metrics(self) -> dict:  # type: ignore[type-arg]
+        """Metric name -> data points, from one collection (exemplars are handed out once per collection)."""
+        data = self.reader.get_metrics_data()
+        out: dict = {}  # type: ignore[type-arg]
+        for resource_metrics in data.resource_metrics if data else ():
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    out.setdefault(metric.name, []).extend(metric.data.data_points)
+        return out
+
+    def points(self, name: str) -> list:  # type: ignore[type-arg]
+        return list(self.metrics().get(name, []))
+
+
+@pytest.fixture
+def otel():  # type: ignore[no-untyped-def]
+    """claude-web's telemetry wired to an in-memory SDK for the test (the process's global providers stay unset)."""
+    from claude_web import otel as cw_otel
+
+    harness = OTelHarness()
+    cw_otel.configure(
+        tracer_provider=harness.tracer_provider,
+        meter_provider=harness.meter_provider,
+        capture_content=None,
+        latest_conventions=None,
+    )
+    yield harness
+    cw_otel.reset()
+    harness.tracer_provider.shutdown()
+    harness.meter_provider.shutdown()

@@ -15,6 +15,8 @@ from .._client import Anthropic
 from .._exceptions import (
     APIError,
 )
+from ..otel import _jobs as otel_jobs
+from ..otel import record_span
 from ..relay import TERMINAL_STATES, Relay
 from ..usage import ModelPrice, UsageRecord, UsageRecorder
 from ..web.events import safe_error, translate
@@ -98,6 +100,7 @@ class JobRunner:
             if not quiet:
                 log.warning("usage record %s of job %s was already recorded; skipping the duplicate", key, job_id)
             return False
+        record_span(record)  # a record no client call made (lost call, batch result) gets its span here
         target = self.recorder or deliver
         if target is not None:
             try:
@@ -143,6 +146,10 @@ class JobRunner:
 
         Returns the job's state afterwards; raises :class:`RetryJob` when it should run again later.
         """
+        with otel_jobs.running(job_id, kind, retries, lambda: self.relay.get_job(job_id)):  # no-op without OTel
+            return self._run(job_id, kind, alias, params, owner, retries)
+
+    def _run(self, job_id: str, kind: str, alias: str, params: Mapping[str, Any], owner: str, retries: int) -> str:
         job = self.relay.get_job(job_id)
         if job is None:  # enqueued directly (not through JobService): make the record now
             self.relay.create_job(job_id, {"owner": owner, "kind": kind, "alias": alias, "created_at": _now()})

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..otel import _jobs as otel_jobs
 from ..relay import TERMINAL_STATES, Relay, RelayEvent, check_event_id
 from ..usage import UsageRecorder
 from ..web.sse import write_events
@@ -105,6 +106,7 @@ class CeleryExecutor:
             TASK_NAMES[kind],
             kwargs={"job_id": job_id, "alias": alias, "params": params, "owner": owner},
             queue=self.queue,
+            headers=otel_jobs.carrier() or None,  # W3C trace context, restored by the task (claude_web.otel)
         )
 
 
@@ -195,12 +197,15 @@ class JobService:
         alias = self.clients.validate(alias)
         job_id = secrets.token_urlsafe(18)
         fields = {"owner": owner, "kind": kind, "alias": alias, "created_at": _now()}
-        self.relay.create_job(job_id, fields)
-        try:
-            self.executor.submit(kind, job_id, alias, checked, owner)
-        except Exception:
-            self.relay.finish(job_id, "error", {"type": "api_error", "message": "The job could not be queued."})
-            raise
+        with otel_jobs.submitting(kind, job_id, self.mode) as trace_context:
+            if trace_context:  # the job's trace: its worker attempts and every SSE resume join it
+                fields[otel_jobs.TRACE_FIELD] = json.dumps(trace_context)
+            self.relay.create_job(job_id, fields)
+            try:
+                self.executor.submit(kind, job_id, alias, checked, owner)
+            except Exception:
+                self.relay.finish(job_id, "error", {"type": "api_error", "message": "The job could not be queued."})
+                raise
         return Job(job_id, kind, owner, "queued", alias, {**fields, "state": "queued"})
 
     def get(self, job_id: str, owner: str) -> Job:
@@ -244,6 +249,7 @@ class JobService:
     ) -> Iterator[bytes]:
         """An SSE body (heartbeat comments included) for a streaming response, through the one SSE writer."""
         events = self.events(job_id, owner, last_event_id, heartbeats=True, timeout=timeout)
+        events = otel_jobs.watched(events, lambda: self.relay.get_job(job_id), last_event_id)  # no-op without OTel
         return write_events(events, heartbeat=self.heartbeat, retry=retry)
 
     def cancel(self, job_id: str, owner: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .. import otel
 from .._client import Anthropic, AsyncAnthropic
 from ..quotas import CounterStore, MemoryCounterStore, Quota, QuotaExceeded, RedisCounterStore
 from ..usage import UsageRecord
@@ -110,7 +111,7 @@ class WebRuntime:
         """The usage context of a call made for ``request`` through client ``alias``."""
         cfg = self.settings.clients.get(alias)
         principal = request.principal
-        return {
+        context = {
             "alias": alias,
             "backend": cfg.backend if cfg is not None else None,
             "request_id": request.request_id,
@@ -119,6 +120,8 @@ class WebRuntime:
             "owner": principal.owner,
             "quota_key": request.quota_key,
         }
+        # the request's span, for calls made after the view returned (streamed bodies)
+        return otel.with_parent(context) or context
 
     # -- clients --------------------------------------------------------------------------------------------
     def client_for(
@@ -190,6 +193,7 @@ class WebRuntime:
         try:
             quota.check(key)
         except QuotaExceeded as exc:
+            otel.quota_refused(exc.limit)
             if self.on_quota_exceeded is not None:
                 try:
                     self.on_quota_exceeded(key, exc)

@@ -11,7 +11,8 @@ serves the static files with ``DEBUG`` off) works too.
 
 Other knobs: ``DEMO_DATABASE`` (SQLite file, default ``example_project/db.sqlite3``), ``DEMO_DEBUG=1``,
 ``DEMO_TOKENS_PER_DAY`` (the per-user daily token quota, default 200000), ``DEMO_SECRET_KEY``, ``DEMO_REDIS_URL``
-(background jobs on Celery + the Redis relay instead of in-process threads).
+(background jobs on Celery + the Redis relay instead of in-process threads), ``DEMO_OTEL=console|otlp``
+(OpenTelemetry traces and metrics, see ``demo_site/telemetry.py``).
 """
 
 from __future__ import annotations

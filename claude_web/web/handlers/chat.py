@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ... import otel
 from ..chat import ChatPolicy
 from ..events import abrowser_events, browser_events, safe_error
 from ..http import WebRequest, WebResponse
@@ -100,6 +101,7 @@ def stream_response(
     runtime.streams.acquire()
     headers = sse_headers(request.request_id)
     if asynchronous:
+        usage_context = otel.with_parent(usage_context)  # the client is made later, on the serving loop
         body: Any = AsyncGuardedBody(
             awrite_events(_async_events(runtime, request, name, params, usage_context), heartbeat=interval),
             runtime.streams.release,
