@@ -110,7 +110,7 @@ def test_django_bad_requests(django_service: JobService) -> None:
 
 
 def test_django_cancel(django_service: JobService, clean_fake: Any) -> None:
-    clean_fake.queue(text("x " * 100, chunks=100, event_delay=0.05))
+    clean_fake.queue(text("x " * 100, chunks=100, event_delay=0.3))  # 30 s: the cancel lands long before the end
     data = json.loads(_call("post", "/ai/jobs/", 7, {"kind": "stream", "params": PARAMS}).content)
     cancelled = _call("post", data["cancel_url"], 7)
     assert cancelled.status_code == 202
