@@ -35,7 +35,7 @@ _NAMES = {
     ("STREAMING", "HEARTBEAT"): "CLAUDE_WEB_STREAM_HEARTBEAT",
     ("STREAMING", "REQUEST_ID_HEADER"): "CLAUDE_WEB_REQUEST_ID_HEADER",
 }
-_WHOLE_SECTIONS = ("PRICING", "JOBS")
+_WHOLE_SECTIONS = ("PRICING", "JOBS", "CONVERSATIONS")
 _LIMITS = ("REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH", "COST_PER_MONTH")
 
 
@@ -59,6 +59,8 @@ def _defaults() -> dict[str, Any]:
         "CLAUDE_WEB_QUOTAS": {},
         "CLAUDE_WEB_PRICING": {},
         "CLAUDE_WEB_JOBS": {},
+        "CLAUDE_WEB_ASSISTANTS": {},
+        "CLAUDE_WEB_CONVERSATIONS": {},
     }
     for section, keys in schema.DEFAULTS.items():
         if section in _WHOLE_SECTIONS:
