@@ -226,6 +226,8 @@ def parse_conversations(
 
     _check_keys(data, CONVERSATION_KEYS, where)
     default = _str(data["DEFAULT_ASSISTANT"], where["DEFAULT_ASSISTANT"], "default")
+    if default == CONVERSATION_DEFAULTS["DEFAULT_ASSISTANT"] and default not in assistants:
+        default = next(iter(assistants))  # not chosen: the first one configured
     if default not in assistants:
         raise _fail(
             where["DEFAULT_ASSISTANT"],

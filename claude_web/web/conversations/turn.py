@@ -336,9 +336,6 @@ class TurnRunner:
         if turn.stream is not None and turn.current is not None:
             content = self._snapshot_content(turn)
             self.store.update_message(turn.current, content=content, status="partial")
-            turn.produced = turn.produced or any(b.get("type") == "text" and b.get("text") for b in content)
-        if not turn.produced:
-            self._unanswered(turn)
         return "cancelled", {"reason": "cancelled", "message_id": turn.current}
 
     def _broken(self, turn: _Turn) -> None:
