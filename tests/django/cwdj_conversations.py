@@ -100,6 +100,14 @@ class Api:
     def usage(self) -> list[UsageRow]:
         raise NotImplementedError
 
+    def export(self, *args: str) -> Any:
+        """The CLI export (``manage.py claude_conversations`` / ``flask claude conversations``) as parsed JSON."""
+        raise NotImplementedError
+
+    def user_ref(self, user: str) -> str:
+        """How the CLI names ``user``."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -150,6 +158,18 @@ class DjangoApi(Api):
         response = client.generic(method, path, data=data, content_type="application/json", headers=headers or {})
         raw = b"".join(response.streaming_content) if response.streaming else response.content
         return Reply(response.status_code, {k: v for k, v in response.items()}, raw)
+
+    def export(self, *args: str) -> Any:
+        import io
+
+        from django.core.management import call_command
+
+        out = io.StringIO()
+        call_command("claude_conversations", *args, stdout=out)
+        return json.loads(out.getvalue())
+
+    def user_ref(self, user: str) -> str:
+        return str(self._users[user].username)
 
     def usage(self) -> list[UsageRow]:
         from claude_web_django.models import TokenUsage
@@ -229,6 +249,14 @@ class FlaskApi(Api):
         response = client.open(path, method=method, data=data, content_type="application/json", headers=all_headers)
         raw = response.get_data()
         return Reply(response.status_code, dict(response.headers), raw)
+
+    def export(self, *args: str) -> Any:
+        result = self.app.test_cli_runner().invoke(args=["claude", "conversations", *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def user_ref(self, user: str) -> str:
+        return {"alice": "1", "bob": "2"}[user]
 
     def usage(self) -> list[UsageRow]:
         from claude_web_flask import get_state

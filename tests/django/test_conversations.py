@@ -385,3 +385,20 @@ def test_an_upstream_error_marks_the_question_and_is_safe(api: Api, fake_claude:
     assert api.ask(cid, "Hello??").names[-1] == "done"
     sent = fake_claude.last_request.json["messages"]
     assert [m["content"][0]["text"] for m in sent] == ["Hello??"]  # the failed question is not sent again
+
+
+# -- operators ----------------------------------------------------------------------------------------------
+
+
+def test_cli_exports_one_conversation_or_a_users(api: Api, fake_claude: Any) -> None:
+    cid = api.create(title="Exported")["id"]
+    fake_claude.queue(text("An answer to export."))
+    api.ask(cid, "Question to export")
+    api.create(user="bob", title="Not alice's")
+    one = api.export("--id", cid)
+    assert one["id"] == cid and one["title"] == "Exported" and one["owner"].startswith("user:")
+    assert [m["role"] for m in one["messages"]] == ["user", "assistant"]
+    assert one["messages"][1]["content"][0]["text"] == "An answer to export."
+    assert one["messages"][1]["usage_ids"] and one["usage"]["output_tokens"] > 0
+    mine = api.export("--user", api.user_ref("alice"))
+    assert [c["title"] for c in mine] == ["Exported"]

@@ -25,7 +25,7 @@ from .records import (
     MessageStatus,
     new_conversation_id,
 )
-from .service import ConversationService, export_conversation, title_from
+from .service import ConversationService, export, export_conversation, title_from
 from .turn import CALL_DONE, TurnRunner
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "api_messages",
     "drop_oldest",
     "estimate_tokens",
+    "export",
     "export_conversation",
     "fit_messages",
     "new_conversation_id",

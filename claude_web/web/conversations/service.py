@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ...jobs import Job, JobService
     from ..runtime import WebRuntime
 
-__all__ = ["MAX_TITLE_CHARS", "ConversationService", "export_conversation", "title_from"]
+__all__ = ["MAX_TITLE_CHARS", "ConversationService", "export", "export_conversation", "title_from"]
 
 log = logging.getLogger("claude_web.conversations")
 
@@ -56,6 +56,32 @@ def export_conversation(conv: Conversation, messages: list[ChatMessage]) -> dict
     data["deleted"] = conv.deleted
     data["messages"] = [{**m.to_dict(), "usage_ids": list(m.usage_ids)} for m in messages]
     return data
+
+
+def export(
+    store: ConversationStore, *, conversation_id: str | None = None, owner: str | None = None
+) -> list[dict[str, Any]]:
+    """Conversations as JSON for an operator (the CLI commands): one by id (deleted ones too), or every
+    conversation ``owner`` (``user:42``) still has. ``LookupError`` when the id does not exist.
+
+    >>> export(store, owner="user:42")[0]["messages"][0]["role"]
+    'user'
+    """
+    if conversation_id is not None:
+        conv = store.get_conversation(conversation_id)
+        if conv is None:
+            raise LookupError(f"no conversation {conversation_id!r}")
+        return [export_conversation(conv, store.messages(conv.id))]
+    if not owner:
+        raise ValueError("give a conversation id or an owner")
+    found: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        page = store.list_conversations(owner, offset=offset, limit=100)
+        found.extend(export_conversation(conv, store.messages(conv.id)) for conv in page)
+        if len(page) < 100:
+            return found
+        offset += 100
 
 
 class ConversationService:
