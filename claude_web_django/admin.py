@@ -20,12 +20,20 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from claude_web.web.formatting import format_duration, format_money, format_tokens
+from claude_web.web.formatting import compact_tokens, format_duration, format_money, format_tokens
 
 from .conversation_admin import ConversationAdmin
 from .models import TokenUsage
 
-__all__ = ["ConversationAdmin", "TokenUsageAdmin", "daily_usage", "short_model", "svg_bar_chart", "totals_text"]
+__all__ = [
+    "ConversationAdmin",
+    "TokenUsageAdmin",
+    "daily_usage",
+    "short_model",
+    "short_operation",
+    "svg_bar_chart",
+    "totals_text",
+]
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
@@ -54,9 +62,17 @@ def totals_text(totals: dict[str, Any]) -> dict[str, str]:
 
 
 def short_model(model: str) -> str:
-    """A model id without its date snapshot suffix (``claude-sonnet-4-5-20250929`` -> ``claude-sonnet-4-5``)."""
+    """A model id as a list shows it: no ``claude-`` prefix, no date snapshot suffix
+    (``claude-sonnet-4-5-20250929`` -> ``sonnet-4-5``); the full id is the cell's tooltip."""
     head, _, tail = model.rpartition("-")
-    return head if head and len(tail) == 8 and tail.isdigit() else model
+    if head and len(tail) == 8 and tail.isdigit():
+        model = head
+    return model.removeprefix("claude-")
+
+
+def short_operation(operation: str) -> str:
+    """``beta.messages.stream`` -> ``stream``, ``messages.batches.create`` -> ``batches.create``."""
+    return operation.removeprefix("beta.").removeprefix("messages.")
 
 
 def daily_usage(queryset: Any) -> list[dict[str, Any]]:
@@ -138,7 +154,7 @@ else:
 
 @admin.register(TokenUsage)
 class TokenUsageAdmin(_UsageAdminBase):
-    list_display = ("when", "operation", "model_name", "status", "user", "tokens", "money", "latency", "error")
+    list_display = ("when", "call", "model_name", "outcome", "user", "tokens", "money", "latency")
     list_display_links = ("when",)
     list_filter = (
         "status",
@@ -160,15 +176,20 @@ class TokenUsageAdmin(_UsageAdminBase):
     @admin.display(description="when", ordering="created_at")
     def when(self, obj: TokenUsage) -> str:
         stamp = timezone.localtime(obj.created_at)
+        full, short = stamp.strftime("%Y-%m-%d %H:%M:%S %Z"), stamp.strftime("%m-%d %H:%M")
+        return format_html('<span class="cw-nowrap" title="{}">{}</span>', full, short)
+
+    @admin.display(description="call", ordering="operation")
+    def call(self, obj: TokenUsage) -> str:
         return format_html(
-            '<span class="cw-nowrap" title="{}">{}</span>', stamp.isoformat(), stamp.strftime("%Y-%m-%d %H:%M:%S")
+            '<span class="cw-nowrap" title="{}">{}</span>', obj.operation, short_operation(obj.operation)
         )
 
     @admin.display(description="model", ordering="model")
     def model_name(self, obj: TokenUsage) -> str:
         return format_html('<span class="cw-nowrap" title="{}">{}</span>', obj.model, short_model(obj.model or "?"))
 
-    @admin.display(description="tokens (in · out)", ordering="input_tokens")
+    @admin.display(description="in · out", ordering="input_tokens")
     def tokens(self, obj: TokenUsage) -> str:
         main = format_html(
             '<span class="cw-nowrap">{} · {}</span>', format_tokens(obj.input_tokens), format_tokens(obj.output_tokens)
@@ -176,10 +197,12 @@ class TokenUsageAdmin(_UsageAdminBase):
         if not (obj.cache_read_input_tokens or obj.cache_creation_input_tokens):
             return main
         return format_html(
-            '{}<br><span class="cw-nowrap cw-muted">cache {} read · {} written</span>',
+            '{}<br><span class="cw-muted" title="cache: {} read, {} written">cache {} · {} new</span>',
             main,
             format_tokens(obj.cache_read_input_tokens),
             format_tokens(obj.cache_creation_input_tokens),
+            compact_tokens(obj.cache_read_input_tokens),
+            compact_tokens(obj.cache_creation_input_tokens),
         )
 
     @admin.display(description="cost", ordering="cost")
@@ -190,9 +213,13 @@ class TokenUsageAdmin(_UsageAdminBase):
     def latency(self, obj: TokenUsage) -> str:
         return format_html('<span class="cw-nowrap">{}</span>', format_duration(obj.latency_ms))
 
-    @admin.display(description="error", ordering="error_type")
-    def error(self, obj: TokenUsage) -> str:
-        return obj.error_type or ""
+    @admin.display(description="status", ordering="status")
+    def outcome(self, obj: TokenUsage) -> str:
+        """The status, and under it the error type in words (``overloaded_error`` -> ``overloaded``)."""
+        if not obj.error_type:
+            return obj.status
+        shown = obj.error_type.removesuffix("_error").replace("_", " ")
+        return format_html('{}<br><span class="cw-muted" title="{}">{}</span>', obj.status, obj.error_type, shown)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -207,7 +207,10 @@ class AbstractConversation(models.Model):
 
     id = models.CharField(_("id"), primary_key=True, max_length=32, default=new_conversation_id, editable=False)
     owner = models.CharField(
-        _("owner"), max_length=128, db_index=True, help_text=_("user:<id>, or session:<key> for a visitor.")
+        _("owner"),
+        max_length=128,
+        db_index=True,
+        help_text=_("user:42 for a signed-in user, session:... for a visitor."),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -2,8 +2,8 @@
 
 >>> format_tokens(125713), format_money(Decimal("0.00423")), format_money(Decimal("12.5")), format_duration(2309.99)
 ('125,713', '$0.0042', '$12.50', '2.31 s')
->>> format_duration(231.4), format_duration(65_000), format_money(None)
-('231 ms', '1 min 5 s', '—')
+>>> format_duration(231.4), format_duration(65_000), format_money(None), compact_tokens(1_203_456)
+('231 ms', '1 min 5 s', '—', '1.2M')
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-__all__ = ["format_duration", "format_money", "format_tokens"]
+__all__ = ["compact_tokens", "format_duration", "format_money", "format_tokens"]
 
 NONE = "—"
 
@@ -21,6 +21,18 @@ def format_tokens(value: Any) -> str:
     if value is None or value == "":
         return NONE
     return f"{int(value):,}"
+
+
+def compact_tokens(value: Any) -> str:
+    """A count for a narrow column: ``999``, ``45.7k``, ``1.2M`` (give the exact one as a tooltip)."""
+    if value is None or value == "":
+        return NONE
+    number = int(value)
+    for size, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if abs(number) >= size:
+            shown = f"{number / size:.1f}".removesuffix(".0")
+            return f"{shown}{suffix}"
+    return str(number)
 
 
 def format_money(value: Any, *, currency: str = "$") -> str:

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                     "owner",
                     models.CharField(
                         db_index=True,
-                        help_text="user:<id>, or session:<key> for a visitor.",
+                        help_text="user:42 for a signed-in user, session:... for a visitor.",
                         max_length=128,
                         verbose_name="owner",
                     ),

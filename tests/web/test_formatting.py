@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from claude_web.web.formatting import format_duration, format_money, format_tokens
+from claude_web.web.formatting import compact_tokens, format_duration, format_money, format_tokens
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,10 @@ def test_money(value: Decimal | None, shown: str) -> None:
 )  # fmt: skip
 def test_durations(ms: float | None, shown: str) -> None:
     assert format_duration(ms) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(999, "999"), (1000, "1k"), (45_678, "45.7k"), (1_203_456, "1.2M"), (2 * 10**9, "2G")]
+)
+def test_compact_tokens(value: int, shown: str) -> None:
+    assert compact_tokens(value) == shown

@@ -255,7 +255,7 @@ class TurnRunner:
             prepared["messages"] = fit_messages(prepared, budget, count, strategy)
             if cfg.cache:
                 prepared = place_breakpoints(prepared, ttl=cfg.cache_ttl)
-            return client.beta.messages.stream(**prepared)
+            return client.messages.stream(**prepared)
 
         return open_stream
 
