@@ -357,3 +357,35 @@ def test_a_tool_round_reads_the_turn_so_far_from_the_cache(fake_claude: Any) -> 
         assert Decimal(conv["cost"]) == sum(Decimal(m["cost"]) for m in detail["messages"] if m["cost"])
     finally:
         runtime.close()
+
+
+def test_a_long_conversation_drops_its_oldest_turns_counted_by_the_api(fake_claude: Any) -> None:
+    settings = parse_settings(
+        {
+            "CLIENTS": {
+                "default": {"BACKEND": "fake", "OPTIONS": {"base_url": fake_claude.base_url, "max_retries": 0}}
+            },
+            "ASSISTANTS": {"default": {"MODEL": "claude-sonnet-4-5", "SYSTEM": "Be brief.", "MAX_TOKENS": 500}},
+            "CONVERSATIONS": {"TOKEN_COUNTER": "count_tokens", "CONTEXT_WINDOW": 2500, "CONTEXT_SHARE": 1.0},
+        }
+    )
+    runtime = WebRuntime(settings, conversation_store=MemoryConversationStore())
+    try:
+        cid = conversation_create(runtime, _request("POST", {})).json["conversation"]["id"]
+        for i in range(8):
+            fake_claude.queue(text(f"Answer {i}. " + "a" * 800))
+            response = conversation_post(runtime, _request("POST", {"message": f"Question {i}: " + "q" * 800}), cid)
+            assert response.stream is not None and b"event: done" in b"".join(response.stream)
+        paths = [r.path for r in fake_claude.requests]
+        assert paths.count("/v1/messages/count_tokens") >= 8
+        last = [r for r in fake_claude.requests if r.path == "/v1/messages"][-1].json
+        sent = last["messages"]
+        assert sent[0]["role"] == "user" and sent[-1]["content"][0]["text"].startswith("Question 7")
+        assert 1 < len(sent) < 15  # the oldest turns were left out, whole
+        detail = conversation_detail(runtime, _request("GET"), cid).json
+        assert len(detail["messages"]) == 16  # the stored conversation keeps everything
+        for message in detail["messages"]:
+            if message["role"] == "assistant":
+                assert message["usage"]["output_tokens"] > 0
+    finally:
+        runtime.close()
