@@ -94,7 +94,10 @@ def read_settings(config: Mapping[str, Any], *, testing: bool = False, debug: bo
             import_string(settings.user_loader)
         except ImportError as exc:
             raise ConfigError(f'app.config["CLAUDE_WEB_USER_LOADER"]: {exc}') from None
-    for problem in check_settings(settings, debug=debug or testing, network=False, name="CLAUDE_WEB_CLIENTS"):
+    checks = check_settings(
+        settings, debug=debug or testing, network=False, name="CLAUDE_WEB_CLIENTS", import_tools=False
+    )
+    for problem in checks:
         if problem.code == "W001":
             raise ConfigError(
                 f"{problem.message} The 'fake' backend is only allowed when app.testing or app.debug is on; use "

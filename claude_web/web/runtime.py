@@ -38,7 +38,8 @@ log = logging.getLogger("claude_web.web")
 
 CONTEXT_KEYS = ("alias", "backend", "request_id", "path", "user_id", "owner", "quota_key")
 """The usage-context keys every record made for a web request carries (jobs add ``job_id``, ``job_kind``,
-``attempt``); the same names under Django, Flask and workers."""
+``attempt``; conversation turns ``conversation_id`` and ``message_id``); the same names under Django, Flask and
+workers."""
 
 
 class UsageSink(Protocol):
