@@ -17,6 +17,9 @@ The Django and Flask adapters offer ``register_tasks`` helpers that read their o
   message's dict is the task result and the job's ``result``.
 - ``claude_web.stream_message(job_id, alias, params, owner)``: ``messages.stream``; every event goes to the
   relay (:mod:`claude_web.relay`) and the last one is ``done``, ``error`` or ``cancelled``.
+- ``claude_web.run_conversation_turn(job_id, alias, params, owner)``: one assistant turn of a stored conversation
+  (the tool loop included), with the app's conversation store and tools (pass ``runtime=``; the adapters'
+  ``register_tasks`` do).
 - ``claude_web.run_batch(job_id, alias, params, owner)`` submits a Message Batch, then
   ``claude_web.poll_batch(job_id, alias)`` checks it with countdowns until it ends, stores the results and
   sends :data:`claude_web.jobs.batch_completed`.
@@ -140,6 +143,7 @@ class _WorkerState:
                     client_max_retries=config.client_max_retries,
                     create_timeout=config.create_timeout,
                     batch_poll_interval=config.batch_poll_interval,
+                    conversations=runtime.turn_runner() if runtime is not None else None,
                 )
                 self._pid = os.getpid()
             return self._runner
@@ -204,6 +208,11 @@ def register_tasks(
     ) -> dict[str, Any]:
         return _run_attempt(self, state, "batch", job_id, alias, params or {}, owner)
 
+    def run_conversation_turn(
+        self: Any, job_id: str, alias: str = "default", params: dict[str, Any] | None = None, owner: str = ""
+    ) -> dict[str, Any]:
+        return _run_attempt(self, state, "conversation", job_id, alias, params or {}, owner)
+
     def poll_batch(self: Any, job_id: str, alias: str = "default") -> dict[str, Any]:
         runner = state.runner()
         wait = runner.poll_batch(job_id, alias)
@@ -225,7 +234,13 @@ def register_tasks(
         )
 
     celery.signals.worker_ready.connect(_announce, weak=False)
-    functions = {"create": create_message, "stream": stream_message, "batch": run_batch, "poll": poll_batch}
+    functions = {
+        "create": create_message,
+        "stream": stream_message,
+        "batch": run_batch,
+        "conversation": run_conversation_turn,
+        "poll": poll_batch,
+    }
     return {kind: app.task(name=TASK_NAMES[kind], **TASK_OPTIONS)(fn) for kind, fn in functions.items()}
 
 

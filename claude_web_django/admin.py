@@ -1,4 +1,9 @@
-"""Read-only admin of the usage ledger: filters, totals of the filtered rows, and a daily chart per model."""
+"""Read-only admin of the usage ledger (filters, totals of the filtered rows, a daily chart per model) and of
+conversations (owner, messages, tokens, cost, and a read-only transcript).
+
+Numbers read as a person reads them (:mod:`claude_web.web.formatting`): ``125,713`` tokens, ``$0.0042``,
+``2.31 s``; the usage list fits a 1280 px window without scrolling sideways.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,22 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from claude_web.web.formatting import compact_tokens, format_duration, format_money, format_tokens
+
+from .conversation_admin import ConversationAdmin
 from .models import TokenUsage
 
-__all__ = ["TokenUsageAdmin", "daily_usage", "svg_bar_chart"]
+__all__ = [
+    "ConversationAdmin",
+    "TokenUsageAdmin",
+    "daily_usage",
+    "short_model",
+    "short_operation",
+    "svg_bar_chart",
+    "totals_text",
+]
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
@@ -37,6 +54,27 @@ def totals(queryset: Any) -> dict[str, Any]:
     return result
 
 
+def totals_text(totals: dict[str, Any]) -> dict[str, str]:
+    """:func:`totals` as text: separators for counts, dollars for the cost."""
+    out = {name: format_tokens(value) for name, value in totals.items() if name != "cost"}
+    out["cost"] = format_money(totals["cost"])
+    return out
+
+
+def short_model(model: str) -> str:
+    """A model id as a list shows it: no ``claude-`` prefix, no date snapshot suffix
+    (``claude-sonnet-4-5-20250929`` -> ``sonnet-4-5``); the full id is the cell's tooltip."""
+    head, _, tail = model.rpartition("-")
+    if head and len(tail) == 8 and tail.isdigit():
+        model = head
+    return model.removeprefix("claude-")
+
+
+def short_operation(operation: str) -> str:
+    """``beta.messages.stream`` -> ``stream``, ``messages.batches.create`` -> ``batches.create``."""
+    return operation.removeprefix("beta.").removeprefix("messages.")
+
+
 def daily_usage(queryset: Any) -> list[dict[str, Any]]:
     """Rows of ``{"day", "model", "requests", "tokens", "cost"}`` ordered by day then model."""
     rows = (
@@ -52,6 +90,8 @@ def daily_usage(queryset: Any) -> list[dict[str, Any]]:
             "requests": row["requests"],
             "tokens": sum(row[f"{f}_sum"] or 0 for f in _TOKEN_FIELDS),
             "cost": _money(row["cost_sum"]),
+            "tokens_text": format_tokens(sum(row[f"{f}_sum"] or 0 for f in _TOKEN_FIELDS)),
+            "cost_text": format_money(_money(row["cost_sum"])),
         }
         for row in rows
     ]
@@ -114,20 +154,8 @@ else:
 
 @admin.register(TokenUsage)
 class TokenUsageAdmin(_UsageAdminBase):
-    list_display = (
-        "created_at",
-        "operation",
-        "model",
-        "status",
-        "user",
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-        "cost",
-        "latency_ms",
-        "error_type",
-    )
+    list_display = ("when", "call", "model_name", "outcome", "user", "tokens", "money", "latency")
+    list_display_links = ("when",)
     list_filter = (
         "status",
         "model",
@@ -136,11 +164,62 @@ class TokenUsageAdmin(_UsageAdminBase):
         ("user", admin.RelatedOnlyFieldListFilter),
         ("created_at", admin.DateFieldListFilter),
     )
-    search_fields = ("model", "request_id", "web_request_id", "error_type")
+    search_fields = ("model", "request_id", "web_request_id", "error_type", "record_id")
     date_hierarchy = "created_at"
     list_select_related = ("user",)
     change_list_template = "admin/claude_web/tokenusage/change_list.html"
     chart_days = 30
+
+    class Media:
+        css = {"all": ("claude_web/admin.css",)}
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, obj: TokenUsage) -> str:
+        stamp = timezone.localtime(obj.created_at)
+        full, short = stamp.strftime("%Y-%m-%d %H:%M:%S %Z"), stamp.strftime("%m-%d %H:%M")
+        return format_html('<span class="cw-nowrap" title="{}">{}</span>', full, short)
+
+    @admin.display(description="call", ordering="operation")
+    def call(self, obj: TokenUsage) -> str:
+        return format_html(
+            '<span class="cw-nowrap" title="{}">{}</span>', obj.operation, short_operation(obj.operation)
+        )
+
+    @admin.display(description="model", ordering="model")
+    def model_name(self, obj: TokenUsage) -> str:
+        return format_html('<span class="cw-nowrap" title="{}">{}</span>', obj.model, short_model(obj.model or "?"))
+
+    @admin.display(description="in · out", ordering="input_tokens")
+    def tokens(self, obj: TokenUsage) -> str:
+        main = format_html(
+            '<span class="cw-nowrap">{} · {}</span>', format_tokens(obj.input_tokens), format_tokens(obj.output_tokens)
+        )
+        if not (obj.cache_read_input_tokens or obj.cache_creation_input_tokens):
+            return main
+        return format_html(
+            '{}<br><span class="cw-muted" title="cache: {} read, {} written">cache {} · {} new</span>',
+            main,
+            format_tokens(obj.cache_read_input_tokens),
+            format_tokens(obj.cache_creation_input_tokens),
+            compact_tokens(obj.cache_read_input_tokens),
+            compact_tokens(obj.cache_creation_input_tokens),
+        )
+
+    @admin.display(description="cost", ordering="cost")
+    def money(self, obj: TokenUsage) -> str:
+        return format_html('<span class="cw-nowrap" title="{} USD">{}</span>', obj.cost, format_money(obj.cost))
+
+    @admin.display(description="latency", ordering="latency_ms")
+    def latency(self, obj: TokenUsage) -> str:
+        return format_html('<span class="cw-nowrap">{}</span>', format_duration(obj.latency_ms))
+
+    @admin.display(description="status", ordering="status")
+    def outcome(self, obj: TokenUsage) -> str:
+        """The status, and under it the error type in words (``overloaded_error`` -> ``overloaded``)."""
+        if not obj.error_type:
+            return obj.status
+        shown = obj.error_type.removesuffix("_error").replace("_", " ")
+        return format_html('{}<br><span class="cw-muted" title="{}">{}</span>', obj.status, obj.error_type, shown)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -163,6 +242,7 @@ class TokenUsageAdmin(_UsageAdminBase):
         context = getattr(response, "context_data", None)
         if isinstance(context, dict) and "cl" in context:
             context["usage_totals"] = totals(context["cl"].queryset)
+            context["usage_totals_text"] = totals_text(context["usage_totals"])
             opts = self.model._meta
             context["chart_url"] = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_chart")
         return response
@@ -186,6 +266,7 @@ class TokenUsageAdmin(_UsageAdminBase):
             "days": days,
             "rows": rows,
             "totals": totals(queryset),
+            "totals_text": totals_text(totals(queryset)),
             "token_chart": svg_bar_chart(rows, "tokens", title="Tokens per day"),
             "cost_chart": svg_bar_chart(rows, "cost", title="Cost per day (USD)"),
         }

@@ -11,8 +11,9 @@
 ``claude_web.E008``    a client's ``BACKEND`` is not one of anthropic, bedrock, vertex, fake
 ``claude_web.W001``    a ``fake`` client while ``DEBUG`` is ``False``
 ``claude_web.W002``    quotas counted in a per-process cache (local memory / dummy)
-``claude_web.W003``    a chat model without a price (its cost will be empty)
+``claude_web.W003``    a chat or assistant model without a price (its cost will be empty)
 ``claude_web.W004``    ``JOBS["REDIS_URL"]`` is set but Redis cannot be reached (jobs would answer 503)
+``claude_web.W005``    an assistant's tool cannot be imported (its conversations would end with an error)
 =====================  ===========================================================================
 """
 

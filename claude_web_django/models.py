@@ -1,11 +1,17 @@
-"""The usage ledger: one :class:`TokenUsage` row per upstream call.
+"""The usage ledger (one :class:`TokenUsage` row per upstream call) and stored conversations.
 
 :class:`AbstractTokenUsage` has every column; subclass it to keep usage next to your own rows::
 
     class TurnUsage(AbstractTokenUsage):
-        conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE)
+        conversation = models.ForeignKey(MyThread, on_delete=models.CASCADE)
 
     TurnUsage.from_record(record, conversation=conv).save()
+
+:class:`Conversation` and :class:`ChatMessage` keep the conversations of :mod:`claude_web_django.conversations`.
+To add your own columns, subclass :class:`AbstractConversation` and :class:`AbstractChatMessage` (the message
+model needs ``conversation = models.ForeignKey(YourConversation, on_delete=models.CASCADE,
+related_name="messages")``) and name them in ``CLAUDE_WEB["CONVERSATIONS"]["CONVERSATION_MODEL"]`` /
+``["MESSAGE_MODEL"]`` (``"app_label.ModelName"``).
 """
 
 from __future__ import annotations
@@ -15,14 +21,25 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from claude_web.types import CacheCreation, ServerToolUsage, Usage
 from claude_web.usage import UsageRecord
+from claude_web.web.conversations.records import new_conversation_id
 
 from .fields import CostField, TokenCountField
 
-__all__ = ["AbstractTokenUsage", "TokenUsage", "UsageStatus"]
+__all__ = [
+    "AbstractChatMessage",
+    "AbstractConversation",
+    "AbstractTokenUsage",
+    "ChatMessage",
+    "Conversation",
+    "MessageStatus",
+    "TokenUsage",
+    "UsageStatus",
+]
 
 
 class UsageStatus(models.TextChoices):
@@ -176,3 +193,104 @@ class TokenUsage(AbstractTokenUsage):
             models.Index(fields=["user", "created_at"], name="claude_web_user_created_idx"),
             models.Index(fields=["model", "created_at"], name="claude_web_model_created_idx"),
         ]
+
+
+class MessageStatus(models.TextChoices):
+    COMPLETE = "complete", _("complete")
+    PARTIAL = "partial", _("partial")
+    ERROR = "error", _("error")
+
+
+class AbstractConversation(models.Model):
+    """A conversation kept on the server: owner, title, assistant (the reference to its server-side system prompt
+    and tools), model, and running totals of tokens and cost (added from the usage records of its calls)."""
+
+    id = models.CharField(_("id"), primary_key=True, max_length=32, default=new_conversation_id, editable=False)
+    owner = models.CharField(
+        _("owner"),
+        max_length=128,
+        db_index=True,
+        help_text=_("user:42 for a signed-in user, session:... for a visitor."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="%(app_label)s_%(class)s_set",
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    assistant = models.CharField(_("assistant"), max_length=64)
+    model = models.CharField(_("model"), max_length=128)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
+    message_count = models.PositiveIntegerField(_("messages"), default=0)
+    input_tokens = TokenCountField(_("input tokens"))
+    output_tokens = TokenCountField(_("output tokens"))
+    cache_creation_input_tokens = TokenCountField(_("cache write tokens"))
+    cache_read_input_tokens = TokenCountField(_("cache read tokens"))
+    cost = CostField(_("cost (USD)"), default=Decimal(0), help_text=_("The sum of its priced calls."))
+    unpriced_calls = models.PositiveIntegerField(
+        _("unpriced calls"), default=0, help_text=_("Calls to a model without a price (not in the cost).")
+    )
+    turn_job_id = models.CharField(_("latest turn"), max_length=64, blank=True, default="", editable=False)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ("-updated_at",)
+
+    def __str__(self) -> str:
+        return self.title or f"Conversation {self.pk}"
+
+    @property
+    def total_tokens(self) -> int:
+        return int(
+            self.input_tokens + self.output_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+        )
+
+
+class AbstractChatMessage(models.Model):
+    """One message of a conversation: role, the content blocks as sent to or received from the API, a status,
+    and the usage records (``TokenUsage.record_id``) of the calls that produced it."""
+
+    role = models.CharField(_("role"), max_length=16)
+    content = models.JSONField(_("content"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.COMPLETE)
+    job_id = models.CharField(_("turn"), max_length=64, blank=True, default="", db_index=True)
+    model = models.CharField(_("model"), max_length=128, blank=True)
+    stop_reason = models.CharField(_("stop reason"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    usage_ids = models.JSONField(_("usage records"), default=list, blank=True)
+    input_tokens = TokenCountField(_("input tokens"))
+    output_tokens = TokenCountField(_("output tokens"))
+    cache_creation_input_tokens = TokenCountField(_("cache write tokens"))
+    cache_read_input_tokens = TokenCountField(_("cache read tokens"))
+    cost = CostField(_("cost (USD)"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.pk} ({self.status})"
+
+
+class Conversation(AbstractConversation):
+    """The app's own conversations (see :mod:`claude_web_django.conversations`)."""
+
+    class Meta(AbstractConversation.Meta):
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        indexes = [models.Index(fields=["owner", "updated_at"], name="claude_web_conv_owner_idx")]
+
+
+class ChatMessage(AbstractChatMessage):
+    conversation = models.ForeignKey(
+        Conversation, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="messages"
+    )
+
+    class Meta(AbstractChatMessage.Meta):
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")

@@ -1,7 +1,7 @@
 """The process's :class:`~claude_web.web.runtime.WebRuntime`: ``CLAUDE_WEB`` plus what only Django knows.
 
 Django plugs in the ``TokenUsage`` ledger (written off the event loop for async clients), the
-``usage_recorded`` signal, and its cache as the quota counter store. The runtime is rebuilt when the
+``usage_recorded`` signal, its cache as the quota counter store, and the conversation models. The runtime is rebuilt when the
 ``CLAUDE_WEB`` setting changes (tests' ``override_settings``).
 """
 
@@ -18,6 +18,7 @@ from claude_web.usage import UsageRecord
 from claude_web.web.runtime import WebRuntime
 
 from .conf import claude_settings
+from .conversation_store import DjangoConversationStore
 from .counters import CacheCounterStore
 from .receivers import DjangoUsageSink
 from .signals import emit_usage
@@ -45,7 +46,13 @@ def get_runtime() -> WebRuntime:
     with _lock:
         if _runtime is None:
             cfg = claude_settings()
-            _runtime = WebRuntime(cfg, sink=DjangoUsageSink(cfg.usage), notify=_notify, quota_store=_cache_store)
+            _runtime = WebRuntime(
+                cfg,
+                sink=DjangoUsageSink(cfg.usage),
+                notify=_notify,
+                quota_store=_cache_store,
+                conversation_store=lambda: DjangoConversationStore(cfg.conversations),
+            )
         return _runtime
 
 

@@ -1,10 +1,11 @@
-"""``flask claude ...``: ``ping`` the API, a ``usage`` report, an interactive ``chat`` in the terminal.
+"""``flask claude ...``: ``ping`` the API, a ``usage`` report, ``conversations`` as JSON, a ``chat`` in the terminal.
 
 Nothing here prints a key: errors are shown as their class and a safe message, clients by alias and base URL.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask.cli import AppGroup
 
 from claude_web import Anthropic, APIError
 from claude_web.web.checks import redis_reachable
+from claude_web.web.conversations import export
 from claude_web.web.events import safe_error
 from claude_web.web.report import GROUPS, parse_groups, parse_since, render_csv, render_json, render_table, summarize
 
@@ -95,6 +97,32 @@ def usage(since: str | None, until: str | None, by: str, fmt: str) -> None:
         raise click.ClickException(str(exc)) from None
     render = {"table": render_table, "csv": render_csv, "json": render_json}[fmt]
     click.echo(render(groups, rows))
+
+
+@claude_cli.command("conversations")
+@click.option("--id", "conversation_id", default=None, help="One conversation (deleted ones too).")
+@click.option("--user", default=None, help="A user id (as the user loader gives it): all of that user's.")
+@click.option("--owner", default=None, help="An owner key (user:42, session:...).")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None, help="Write to this file.")
+def conversations(conversation_id: str | None, user: str | None, owner: str | None, output: str | None) -> None:
+    """Export stored conversations as JSON: one by id, or every conversation of a user.
+
+    The same export as Django's ``manage.py claude_conversations``.
+    """
+    if sum(x is not None for x in (conversation_id, user, owner)) != 1:
+        raise click.UsageError("give exactly one of --id, --user, --owner")
+    who = f"user:{user}" if user is not None else owner
+    try:
+        data = export(get_state().runtime.conversation_store, conversation_id=conversation_id, owner=who)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    text = json.dumps(data[0] if conversation_id is not None else data, indent=2)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        click.echo(f"wrote {len(data)} conversation(s) to {output}", err=True)
+    else:
+        click.echo(text)
 
 
 @claude_cli.command("chat")

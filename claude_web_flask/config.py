@@ -36,7 +36,7 @@ _NAMES = {
     ("STREAMING", "HEARTBEAT"): "CLAUDE_WEB_STREAM_HEARTBEAT",
     ("STREAMING", "REQUEST_ID_HEADER"): "CLAUDE_WEB_REQUEST_ID_HEADER",
 }
-_WHOLE_SECTIONS = ("PRICING", "JOBS")
+_WHOLE_SECTIONS = ("PRICING", "JOBS", "CONVERSATIONS")
 _LIMITS = ("REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH", "COST_PER_MONTH")
 
 
@@ -60,6 +60,8 @@ def _defaults() -> dict[str, Any]:
         "CLAUDE_WEB_QUOTAS": {},
         "CLAUDE_WEB_PRICING": {},
         "CLAUDE_WEB_JOBS": {},
+        "CLAUDE_WEB_ASSISTANTS": {},
+        "CLAUDE_WEB_CONVERSATIONS": {},
     }
     for section, keys in schema.DEFAULTS.items():
         if section in _WHOLE_SECTIONS:
@@ -117,7 +119,10 @@ def read_settings(config: Mapping[str, Any], *, testing: bool = False, debug: bo
             import_string(settings.user_loader)
         except ImportError as exc:
             raise ConfigError(f'app.config["CLAUDE_WEB_USER_LOADER"]: {exc}') from None
-    for problem in check_settings(settings, debug=debug or testing, network=False, name="CLAUDE_WEB_CLIENTS"):
+    checks = check_settings(
+        settings, debug=debug or testing, network=False, name="CLAUDE_WEB_CLIENTS", import_tools=False
+    )
+    for problem in checks:
         if problem.code == "W001":
             raise ConfigError(
                 f"{problem.message} The 'fake' backend is only allowed when app.testing or app.debug is on; use "

@@ -13,11 +13,13 @@ from flask import Flask, current_app
 from claude_web.quotas import QuotaExceeded
 from claude_web.usage import UsageRecord
 from claude_web.web.clients import import_string
+from claude_web.web.conversations import ConversationStore, MemoryConversationStore
 from claude_web.web.http import WebRequest
 from claude_web.web.runtime import WebRuntime
 from claude_web.web.settings import WebSettings
 
 from .config import ConfigError, read_settings, set_defaults
+from .conversation_store import SQLAlchemyConversationStore, conversation_models
 from .signals import quota_exceeded, usage_recorded
 from .usage import JsonLinesUsageStore, NullUsageStore, SQLAlchemyUsageStore, UsageStore, usage_table
 
@@ -56,7 +58,11 @@ class _AppState:
         self.settings = settings
         self.ext = ext
         self.runtime = WebRuntime(
-            settings, sink=_LazyStore(self), notify=self._notify, on_quota_exceeded=self._quota_exceeded
+            settings,
+            sink=_LazyStore(self),
+            notify=self._notify,
+            on_quota_exceeded=self._quota_exceeded,
+            conversation_store=self._build_conversation_store,
         )
         self._store: UsageStore | None = None
         self._store_lock = threading.Lock()
@@ -102,6 +108,31 @@ class _AppState:
             engine = db.engine
         table = usage_table(db.metadata, usage.table)
         return SQLAlchemyUsageStore(engine, table, create_table=usage.create_table)
+
+    def _build_conversation_store(self) -> ConversationStore:
+        """Flask-SQLAlchemy tables when the app uses it (``CLAUDE_WEB_CONVERSATIONS_STORAGE`` "auto" or
+        "sqlalchemy"), else this process's memory (logged: it forgets on restart and is not shared)."""
+        cfg = self.settings.conversations
+        db = self.app.extensions.get("sqlalchemy")
+        kind = cfg.storage
+        if kind == "auto":
+            kind = "sqlalchemy" if db is not None else "memory"
+            if kind == "memory":
+                log.warning(
+                    "conversations are kept in memory (no Flask-SQLAlchemy on this app): they are lost on restart "
+                    "and not shared between processes; set up Flask-SQLAlchemy or CLAUDE_WEB_CONVERSATIONS_STORAGE"
+                )
+        if kind == "memory":
+            return MemoryConversationStore()
+        if db is None:
+            raise ConfigError(
+                'CLAUDE_WEB_CONVERSATIONS_STORAGE is "sqlalchemy" but the app has no Flask-SQLAlchemy: call '
+                'db.init_app(app), or set CLAUDE_WEB_CONVERSATIONS_STORAGE to "memory"'
+            )
+        conversation, message = conversation_models(db, cfg.table_prefix)
+        with self.app.app_context():
+            engine = db.engine
+        return SQLAlchemyConversationStore(engine, conversation.__table__, message.__table__, create=cfg.create_tables)
 
     def usage_rows(self, since: Any, until: Any, user_id: Any = None) -> Any:
         """Stored usage rows (of one user when ``user_id`` is set), for the usage report."""

@@ -1,8 +1,11 @@
-"""The Flask side of the demo: one chat page on ``claude_web_flask`` (``ClaudeWeb`` + ``chat_blueprint``).
+"""The Flask side of the demo: conversations on ``claude_web_flask`` (``ClaudeWeb``, Flask-SQLAlchemy models and
+the ``conversations_blueprint``), the same page as the Django demo's.
 
 ``python example_project/flask_app.py [--port 5000]``. Without ``ANTHROPIC_API_KEY`` it talks to FakeClaude: the
-one at ``CLAUDE_WEB_FAKE_URL`` if set, else one it starts in-process (the demo's paced replies). The page reuses
-the Django demo's JavaScript and stylesheet (``chat/static/``), so nothing comes from a CDN.
+one at ``CLAUDE_WEB_FAKE_URL`` if set, else one it starts in-process (the demo's paced replies). Conversations are
+kept in a SQLite file (``FLASK_DEMO_DB``, default ``example_project/flask_demo.sqlite3``); usage records go to JSON
+lines (``FLASK_DEMO_USAGE_LOG``). The page reuses the Django demo's JavaScript and stylesheet (``chat/static/``),
+so nothing comes from a CDN.
 """
 
 from __future__ import annotations
@@ -20,12 +23,26 @@ if (HERE.parent / "claude_web" / "__init__.py").is_file() and str(HERE.parent) n
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))  # demo_site.telemetry
 
-from flask import Flask, render_template, session  # noqa: E402
+from flask import Flask, abort, render_template, session, url_for  # noqa: E402
+from flask_sqlalchemy import SQLAlchemy  # noqa: E402
 
-from claude_web_flask import ClaudeWeb, chat_blueprint  # noqa: E402
+from claude_web.web.errors import NotFound  # noqa: E402
+from claude_web_flask import ClaudeWeb, get_runtime  # noqa: E402
+from claude_web_flask.conversations import conversations_blueprint  # noqa: E402
 
 MODELS = ("claude-haiku-4-5", "claude-sonnet-4-5")
 USAGE_LOG = Path(os.environ.get("FLASK_DEMO_USAGE_LOG") or HERE / "flask_usage.jsonl")
+DATABASE = Path(os.environ.get("FLASK_DEMO_DB") or HERE / "flask_demo.sqlite3")
+ASSISTANTS = {
+    "default": {"TITLE": "Helper", "MODEL": MODELS[0], "SYSTEM": "You are the claude-web Flask demo's assistant."},
+    "calculator": {
+        "TITLE": "Calculator",
+        "MODEL": MODELS[0],
+        "SYSTEM": "Use the calculator tool for any arithmetic; never compute in your head.",
+        "TOOLS": ["chat.tools.calculator"],
+        "MAX_ITERATIONS": 4,
+    },
+}
 
 
 def visitor_id() -> str:
@@ -65,26 +82,48 @@ def create_app(fake_url: str | None = None, config: dict[str, Any] | None = None
             "CLAUDE_WEB_QUOTA_STORE": "memory",
             "CLAUDE_WEB_CHAT_MODELS": MODELS,
             "CLAUDE_WEB_CHAT_MAX_TOKENS": 1024,
+            "CLAUDE_WEB_ASSISTANTS": ASSISTANTS,
+            "CLAUDE_WEB_CONVERSATIONS": {"MAX_MESSAGE_CHARS": 4000},
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{DATABASE}",
         }
     )
     app.config.update(config or {})
     from demo_site.telemetry import setup_telemetry
 
     setup_telemetry("flask", app)  # DEMO_OTEL=console|otlp; off by default
+    SQLAlchemy(app)
     ClaudeWeb(app)
-    app.register_blueprint(chat_blueprint, url_prefix="/claude")
+    app.register_blueprint(conversations_blueprint, url_prefix="/conversations")
 
-    @app.get("/")
-    def chat_page() -> str:
-        visitor_id()
+    def page(conversation_id: str | None, assistant: str) -> str:
+        owner = f"user:{visitor_id()}"
+        if conversation_id is not None:
+            try:  # another visitor's conversation, or a deleted one: the page itself is a 404
+                assistant = get_runtime(app).conversations.get(conversation_id, owner).assistant
+            except NotFound:
+                abort(404)
         return render_template(
             "chat.html",
             mode=app.config["MODE"],
             mode_label=app.config["MODE_LABEL"],
-            models=MODELS,
-            max_tokens=1024,
             usage_path=USAGE_LOG.name,
+            assistant=assistant,
+            conversation_id=conversation_id or "",
+            list_url=url_for("claude_web_conversations.collection"),
+            page_base="/c/",
         )
+
+    @app.get("/")
+    def chat_page() -> str:
+        return page(None, "default")
+
+    @app.get("/tools/")
+    def tools_page() -> str:
+        return page(None, "calculator")
+
+    @app.get("/c/<conversation_id>/")
+    def conversation_page(conversation_id: str) -> str:
+        return page(conversation_id, "default")
 
     return app
 

@@ -1,8 +1,9 @@
 """Background jobs for long Claude calls: the framework-free service behind the Django views and Flask blueprint.
 
 A *job* is one long call run away from the web request: ``create`` (a non-streaming ``messages.create``),
-``stream`` (``messages.stream``, every event published to the relay as it arrives) or ``batch`` (a Message
-Batch, polled until it ends). A view calls :class:`JobService`:
+``stream`` (``messages.stream``, every event published to the relay as it arrives), ``batch`` (a Message
+Batch, polled until it ends) or ``conversation`` (one assistant turn of a stored conversation, tool loop included;
+started by :mod:`claude_web.web.conversations`, never directly by a browser). A view calls :class:`JobService`:
 
 >>> service = JobService.from_config(JobsConfig())         # no Redis URL: in-process threads + memory relay
 >>> job = service.start("stream", {"model": "claude-haiku-4-5", "max_tokens": 512,
@@ -25,11 +26,14 @@ record passes an idempotency claim keyed by job id, attempt and call number, and
 from ._config import ClientRegistry, JobsConfig, RetryPolicy, import_string, is_retryable, retry_delay
 from ._model import (
     JOB_KINDS,
+    PUBLIC_JOB_KINDS,
     TASK_NAMES,
     JobNotFound,
     JobRequestError,
     RetryJob,
     Signal,
+    TurnJob,
+    TurnRunnerProtocol,
     batch_completed,
     job_finished,
     validate_params,
@@ -39,6 +43,7 @@ from ._service import CeleryExecutor, Executor, Job, JobService, ThreadExecutor
 
 __all__ = [
     "JOB_KINDS",
+    "PUBLIC_JOB_KINDS",
     "TASK_NAMES",
     "CeleryExecutor",
     "ClientRegistry",
@@ -53,6 +58,8 @@ __all__ = [
     "RetryPolicy",
     "Signal",
     "ThreadExecutor",
+    "TurnJob",
+    "TurnRunnerProtocol",
     "batch_completed",
     "import_string",
     "is_retryable",

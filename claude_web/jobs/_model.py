@@ -7,18 +7,26 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..web.errors import RequestError
+
+if TYPE_CHECKING:
+    from .._client import Anthropic
+    from ..usage import UsageRecord
 
 log = logging.getLogger("claude_web.jobs")
 
 
-JOB_KINDS = ("create", "stream", "batch")
+JOB_KINDS = ("create", "stream", "batch", "conversation")
+PUBLIC_JOB_KINDS = ("create", "stream", "batch")
+"""The kinds a browser may start through the jobs endpoints (``conversation`` turns start from a conversation)."""
 TASK_NAMES = {
     "create": "claude_web.create_message",
     "stream": "claude_web.stream_message",
     "batch": "claude_web.run_batch",
+    "conversation": "claude_web.run_conversation_turn",
     "poll": "claude_web.poll_batch",
 }
 """The Celery task name of each job kind (``poll`` checks a submitted batch)."""
@@ -124,7 +132,23 @@ def validate_params(kind: str, params: Any) -> dict[str, Any]:
         raise JobRequestError("params", "is too large")
     if kind == "batch":
         return {"requests": _validate_batch(params)}
+    if kind == "conversation":
+        return _validate_turn(params)
     return _validate_message(params, "params")
+
+
+_TURN_PARAMS = frozenset({"conversation_id", "message_id", "context"})
+
+
+def _validate_turn(params: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(params) - _TURN_PARAMS)
+    if unknown:
+        raise JobRequestError(f"params.{unknown[0]}", "is not a parameter of a conversation turn")
+    if not isinstance(params.get("conversation_id"), str) or not params["conversation_id"]:
+        raise JobRequestError("params.conversation_id", "is required (a conversation id)")
+    if not isinstance(params.get("context", {}), dict):
+        raise JobRequestError("params.context", "must be an object")
+    return dict(params)
 
 
 def _validate_message(params: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -172,3 +196,35 @@ def _validate_batch(params: Mapping[str, Any]) -> list[dict[str, Any]]:
             raise JobRequestError(f"{where}.params", "must be an object")
         out.append({"custom_id": custom_id, "params": _validate_message(item["params"], f"{where}.params")})
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# conversation turns: what the job runner hands the conversation code
+
+
+@dataclass
+class TurnJob:
+    """One attempt of a ``conversation`` job, as the runner hands it to :class:`TurnRunnerProtocol`.
+
+    ``client`` carries the job's usage context; give it ``usage_recorder=`` a function that passes each record to
+    ``record`` (the job's exactly-once guard, ``True`` when the record was delivered for the first time).
+    ``mark_started`` is called before each upstream call (so a lost worker's call is settled later), ``publish``
+    appends a browser event to the job's stream and ``cancelled`` says whether Stop was pressed.
+    """
+
+    job_id: str
+    owner: str
+    attempt: int
+    params: dict[str, Any]
+    client: Anthropic
+    record: Callable[[UsageRecord], bool]
+    mark_started: Callable[[], None]
+    publish: Callable[[str, Mapping[str, Any]], object]
+    cancelled: Callable[[], bool]
+
+
+class TurnRunnerProtocol(Protocol):
+    """Runs one conversation turn (see :class:`claude_web.web.conversations.TurnRunner`); returns the job's final
+    event and its payload: ``("done", {...})``, ``("cancelled", {...})`` or ``("error", {"type", "message"})``."""
+
+    def run_turn(self, job: TurnJob) -> tuple[str, dict[str, Any]]: ...

@@ -21,7 +21,15 @@ from ..relay import TERMINAL_STATES, Relay
 from ..usage import ModelPrice, UsageRecord, UsageRecorder
 from ..web.events import safe_error, translate
 from ._config import ClientRegistry, RetryPolicy, is_retryable, retry_delay
-from ._model import JobRequestError, RetryJob, batch_completed, job_finished, validate_params
+from ._model import (
+    JobRequestError,
+    RetryJob,
+    TurnJob,
+    TurnRunnerProtocol,
+    batch_completed,
+    job_finished,
+    validate_params,
+)
 
 log = logging.getLogger("claude_web.jobs")
 
@@ -54,9 +62,14 @@ class _UsageGuard:
         self.runner.relay.claim(f"started:{self.job_id}:{self.attempt}:{self.calls + 1}")
 
     def __call__(self, record: UsageRecord) -> None:
+        self.claim(record)
+
+    def claim(self, record: UsageRecord) -> bool:
+        """Deliver ``record`` unless it was delivered before; ``True`` when delivered now."""
         self.calls += 1
-        self.runner.emit_usage(self.job_id, f"{self.attempt}:{self.calls}", record, self.deliver)
+        delivered = self.runner.emit_usage(self.job_id, f"{self.attempt}:{self.calls}", record, self.deliver)
         self.records.append(record)
+        return delivered
 
 
 class JobRunner:
@@ -73,8 +86,10 @@ class JobRunner:
         create_timeout: float = 3600.0,
         batch_poll_interval: float = 30.0,
         pricing: Mapping[str, ModelPrice] | None = None,
+        conversations: TurnRunnerProtocol | None = None,
     ) -> None:
         self.relay = relay
+        self.conversations = conversations  # runs ``conversation`` jobs (the app's conversation store and tools)
         self.pricing = pricing  # batch results are priced with it; None: the price table of the job's client
         self.clients = clients
         self.recorder = recorder
@@ -161,7 +176,9 @@ class JobRunner:
             return self._cancelled(job_id, kind, owner)
         attempt = self.relay.next_attempt(job_id)
         context = {"job_id": job_id, "job_kind": kind, "alias": alias, "owner": owner or None, "attempt": attempt}
-        operation = {"create": "messages.create", "stream": "messages.stream"}.get(kind, "batches.create")
+        if kind == "conversation" and isinstance(params.get("context"), Mapping):
+            context = {**params["context"], **context}  # the request's context (user, request id, admission)
+        operation = {"create": "messages.create", "batch": "batches.create"}.get(kind, "messages.stream")
         self._settle_lost_calls(job_id, job, attempt, context, params.get("model"), operation)
         if attempt > self.policy.max_attempts:
             return self._fail(job_id, kind, owner, {"type": "api_error", "message": "The job failed repeatedly."})
@@ -192,6 +209,9 @@ class JobRunner:
             )
         try:
             guard.deliver = self.clients.recorder
+            if kind == "conversation":  # the client's own retries: a turn is never re-run (its tools ran)
+                client = base.with_options(usage_recorder=guard, usage_context=context)
+                return self._conversation(job_id, client, params, owner, guard, attempt)
             client = base.with_options(usage_recorder=guard, usage_context=context, max_retries=self.client_max_retries)
             if kind == "create":
                 return self._create(job_id, client, params, owner, guard)
@@ -291,6 +311,28 @@ class JobRunner:
                 {"type": "stream_error", "message": "The answer stream broke off. Please try again."},
             )
         return self._finish(job_id, "stream", owner, "done", done, {"result": _dumps(message.to_dict(mode="json"))})
+
+    def _conversation(
+        self, job_id: str, client: Anthropic, params: Mapping[str, Any], owner: str, guard: _UsageGuard, attempt: int
+    ) -> str:
+        if self.conversations is None:
+            log.error("job %s is a conversation turn, but this worker has no conversation store", job_id)
+            error = {"type": "api_error", "message": "Conversations are not set up on the server that ran this."}
+            return self._fail(job_id, "conversation", owner, error)
+        turn = TurnJob(
+            job_id=job_id,
+            owner=owner,
+            attempt=attempt,
+            params=dict(params),
+            client=client,
+            record=guard.claim,
+            mark_started=guard.mark_started,
+            publish=lambda event, data: self.relay.publish(job_id, event, data),
+            cancelled=lambda: self.relay.is_cancelled(job_id),
+        )
+        event, data = self.conversations.run_turn(turn)
+        fields = {"error": _dumps(data)} if event == "error" else {}
+        return self._finish(job_id, "conversation", owner, event, data, fields)
 
     # -- batches ------------------------------------------------------------------------------------------
     def _batch_submit(

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..otel import _jobs as otel_jobs
 from ..relay import TERMINAL_STATES, Relay, RelayEvent, check_event_id
@@ -19,6 +19,9 @@ from ..web.sse import write_events
 from ._config import ClientRegistry, JobsConfig, import_string
 from ._model import _JOB_ID, TASK_NAMES, JobNotFound, JobRequestError, RetryJob, validate_params
 from ._runner import JobRunner, _now
+
+if TYPE_CHECKING:
+    from ._model import TurnRunnerProtocol
 
 log = logging.getLogger("claude_web.jobs")
 
@@ -110,6 +113,11 @@ class CeleryExecutor:
         )
 
 
+def new_job_id() -> str:
+    """A new random job id (24 URL-safe characters)."""
+    return secrets.token_urlsafe(18)
+
+
 @dataclass(frozen=True)
 class Job:
     """A job as the web side sees it."""
@@ -158,12 +166,18 @@ class JobService:
 
     @classmethod
     def from_config(
-        cls, config: JobsConfig, *, clients: ClientRegistry | None = None, recorder: UsageRecorder | None = None
+        cls,
+        config: JobsConfig,
+        *,
+        clients: ClientRegistry | None = None,
+        recorder: UsageRecorder | None = None,
+        conversations: TurnRunnerProtocol | None = None,
     ) -> JobService:
         """Celery + Redis when ``config.redis_url`` is set, else threads + memory; logs the mode chosen.
 
         ``clients`` and ``recorder`` are the app's (the web runtime passes its own); without them they come from
-        ``config`` (``client_factory``, ``usage_recorder``) or the environment.
+        ``config`` (``client_factory``, ``usage_recorder``) or the environment. ``conversations`` runs the
+        ``conversation`` jobs of the in-process mode (Celery workers get theirs from the app's runtime).
         """
         relay = config.make_relay()
         clients = clients or config.make_clients()
@@ -180,6 +194,7 @@ class JobService:
                 client_max_retries=config.client_max_retries,
                 create_timeout=config.create_timeout,
                 batch_poll_interval=config.batch_poll_interval,
+                conversations=conversations,
             )
             executor = ThreadExecutor(runner, threads=config.threads)
             log.info(
@@ -189,13 +204,19 @@ class JobService:
             )
         return cls(relay, executor, clients=clients, heartbeat=config.heartbeat)
 
-    def start(self, kind: str, params: Any, *, owner: str, alias: Any = "default") -> Job:
-        """Validate and enqueue a job; :class:`JobRequestError` for bad input (nothing is enqueued then)."""
+    def start(self, kind: str, params: Any, *, owner: str, alias: Any = "default", job_id: str | None = None) -> Job:
+        """Validate and enqueue a job; :class:`JobRequestError` for bad input (nothing is enqueued then).
+
+        ``job_id`` lets the caller choose the id (e.g. claim it elsewhere first); by default a new random one.
+        """
         if not owner:
             raise JobRequestError("owner", "jobs need an owner")
         checked = validate_params(kind, params)
         alias = self.clients.validate(alias)
-        job_id = secrets.token_urlsafe(18)
+        if job_id is None:
+            job_id = new_job_id()
+        elif not _JOB_ID.match(job_id):
+            raise JobRequestError("job_id", "must be 16-64 letters, digits, '_' or '-'")
         fields = {"owner": owner, "kind": kind, "alias": alias, "created_at": _now()}
         with otel_jobs.submitting(kind, job_id, self.mode) as trace_context:
             if trace_context:  # the job's trace: its worker attempts and every SSE resume join it

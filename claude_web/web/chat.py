@@ -80,14 +80,20 @@ def _check_text(text: str, where: str) -> None:
 
 @dataclass(frozen=True)
 class ChatPolicy:
-    """What a chat endpoint accepts: the model allow-list, the ``max_tokens`` cap, size limits per block kind."""
+    """What a chat endpoint accepts: the model allow-list, the ``max_tokens`` cap, size limits per block kind.
+
+    By default the browser may send neither a system prompt (``allow_system``) nor earlier assistant turns
+    (``allow_assistant_turns``): it could otherwise replace the site's instructions or forge what Claude said.
+    Keep history on the server instead (:mod:`claude_web.web.conversations`).
+    """
 
     models: Sequence[str]
     default_model: str
     max_tokens_cap: int = 1024
     max_messages: int = 200
     max_chars: int = 200_000
-    allow_system: bool = True
+    allow_system: bool = False
+    allow_assistant_turns: bool = False
     allow_tools: bool = False
     max_image_bytes: int = 5 * 1024 * 1024
     max_document_bytes: int = 10 * 1024 * 1024
@@ -128,7 +134,7 @@ class ChatPolicy:
         params["max_tokens"] = max_tokens
         if "system" in data:
             if not self.allow_system:
-                raise RequestError("system", "system prompts are not accepted here")
+                raise RequestError("system", "system prompts are not accepted here (the server sets the instructions)")
             if not isinstance(data["system"], str):
                 raise RequestError("system", "must be a string")
             params["system"] = data["system"]
@@ -161,6 +167,12 @@ class ChatPolicy:
             role = message.get("role")
             if role not in _ROLES:
                 raise RequestError(f"{where}.role", "must be 'user' or 'assistant'")
+            if role == "assistant" and not self.allow_assistant_turns:
+                raise RequestError(
+                    f"{where}.role",
+                    "assistant turns are not accepted here: the server keeps the conversation, send only your "
+                    "new message",
+                )
             unknown = sorted(set(message) - {"role", "content"})
             if unknown:
                 raise RequestError(f"{where}.{unknown[0]}", "unknown field")

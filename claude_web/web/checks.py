@@ -6,8 +6,9 @@ ping`` alike. Each problem has a stable code (Django shows it as ``claude_web.<c
 ``E003``    a ``bedrock`` client without the ``bedrock`` extra (boto3) installed
 ``E004``    a ``vertex`` client without the ``vertex`` extra (google-auth) installed
 ``W001``    a ``fake`` client while not in debug mode
-``W003``    a chat model without a price (its cost will be empty)
+``W003``    a chat or assistant model without a price (its cost will be empty)
 ``W004``    ``JOBS["REDIS_URL"]`` is set but Redis cannot be reached (jobs would answer 503)
+``W005``    an assistant's tool cannot be imported (its conversations would end with an error)
 ==========  =====================================================================================
 """
 
@@ -57,6 +58,28 @@ def redis_reachable(url: str, timeout: float = 0.5) -> str | None:
     return None
 
 
+def _tool_problems(settings: WebSettings, name: str) -> list[Problem]:
+    from .settings import ConfigError
+    from .tools import ToolRegistry
+
+    registry = ToolRegistry()
+    problems: list[Problem] = []
+    for assistant in settings.assistants.values():
+        try:
+            registry.resolve(assistant.tools, where=f"{name} ASSISTANTS[{assistant.name!r}]['TOOLS']")
+        except ConfigError as exc:
+            problems.append(
+                Problem(
+                    "warning",
+                    "W005",
+                    str(exc).split(". Write")[0] + ".",
+                    "Write the dotted path of a function decorated with @claude_web.web.tools.tool, importable in "
+                    "web processes and workers alike.",
+                )
+            )
+    return problems
+
+
 def _where(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.hostname or 'localhost'}:{parts.port or 6379}"  # never the password
@@ -69,8 +92,10 @@ def check_settings(
     environ: Mapping[str, str] | None = None,
     network: bool = True,
     name: str = "CLAUDE_WEB",
+    import_tools: bool = True,
 ) -> list[Problem]:
-    """The problems of ``settings`` (``network=False`` skips the Redis reachability check)."""
+    """The problems of ``settings`` (``network=False`` skips the Redis reachability check, ``import_tools=False``
+    the import of the assistants' tools, e.g. while the app module itself is still being imported)."""
     problems: list[Problem] = []
     for alias, client in settings.clients.items():
         where = f"{name} CLIENTS[{alias!r}]"
@@ -112,17 +137,20 @@ def check_settings(
                     "and tests.",
                 )
             )
-    for model in settings.chat.models:
+    models = dict.fromkeys([*settings.chat.models, *(a.model for a in settings.assistants.values())])
+    for model in models:
         if price_for(model, settings.pricing.table) is None:
             problems.append(
                 Problem(
                     "warning",
                     "W003",
-                    f"The chat model {model!r} has no price: its usage rows will have an empty cost.",
+                    f"The model {model!r} has no price: its usage rows will have an empty cost.",
                     f"Add it to PRICING['MODELS'], e.g. {{{model!r}: {{'input': '3', 'output': '15', "
                     "'cache_write': '3.75', 'cache_read': '0.3'}}.",
                 )
             )
+    if import_tools:
+        problems.extend(_tool_problems(settings, name))
     redis_url = settings.jobs.get("REDIS_URL")
     if network and isinstance(redis_url, str) and redis_url:
         why = redis_reachable(redis_url)

@@ -30,6 +30,8 @@ from .streams import StreamSlots
 
 if TYPE_CHECKING:
     from ..jobs import JobService
+    from .conversations import ConversationService, ConversationStore, TurnRunner
+    from .tools import ToolRegistry
 
 __all__ = ["CONTEXT_KEYS", "UsageSink", "WebRuntime", "parse_settings"]
 
@@ -37,7 +39,8 @@ log = logging.getLogger("claude_web.web")
 
 CONTEXT_KEYS = ("alias", "backend", "request_id", "path", "user_id", "owner", "quota_key")
 """The usage-context keys every record made for a web request carries (jobs add ``job_id``, ``job_kind``,
-``attempt``); the same names under Django, Flask and workers."""
+``attempt``; conversation turns ``conversation_id`` and ``message_id``); the same names under Django, Flask and
+workers."""
 
 
 class UsageSink(Protocol):
@@ -58,6 +61,7 @@ class WebRuntime:
         quota_store: Callable[[], CounterStore] | None = None,
         on_quota_exceeded: Callable[[str, QuotaExceeded], None] | None = None,
         environ: Mapping[str, str] | None = None,
+        conversation_store: Any = None,
     ) -> None:
         self.settings = settings
         self.sink = sink
@@ -73,6 +77,9 @@ class WebRuntime:
         self._quota: Quota | None = None
         self._quota_built = False
         self._jobs: JobService | None = None
+        self._conversation_store = conversation_store  # a ConversationStore, or a function returning one
+        self._conversations: ConversationService | None = None
+        self._tools: ToolRegistry | None = None
 
     def __repr__(self) -> str:
         return f"<WebRuntime clients={sorted(self.settings.clients)}>"
@@ -243,7 +250,12 @@ class WebRuntime:
         from ..jobs import JobService
 
         config = self.jobs_config()
-        return JobService.from_config(config, clients=self.job_clients(config), recorder=self.job_recorder(config))
+        return JobService.from_config(
+            config,
+            clients=self.job_clients(config),
+            recorder=self.job_recorder(config),
+            conversations=self.turn_runner(),
+        )
 
     def set_jobs(self, service: JobService | None) -> None:
         """Replace the job service (tests); ``None`` rebuilds it from settings on next use."""
@@ -251,6 +263,47 @@ class WebRuntime:
             old, self._jobs = self._jobs, service
         if old is not None and old is not service:
             old.close()
+
+    # -- conversations --------------------------------------------------------------------------------------
+    @property
+    def conversation_store(self) -> ConversationStore:
+        """The app's conversation store (the adapter's); 503 ``conversations_unavailable`` when there is none."""
+        store = self._conversation_store
+        if store is None:
+            log.error("conversations were asked for, but this app has no conversation store")
+            raise ServiceUnavailable("conversations_unavailable", "Conversations are not set up on this site.")
+        if callable(store) and not hasattr(store, "get_conversation"):
+            with self._lock:
+                if callable(self._conversation_store) and not hasattr(self._conversation_store, "get_conversation"):
+                    self._conversation_store = self._conversation_store()
+                store = self._conversation_store
+        return store  # type: ignore[no-any-return]
+
+    @property
+    def conversations(self) -> ConversationService:
+        """The app's :class:`~claude_web.web.conversations.ConversationService`."""
+        if self._conversations is None:
+            from .conversations import ConversationService
+
+            self._conversations = ConversationService(self)
+        return self._conversations
+
+    @property
+    def tools(self) -> ToolRegistry:
+        """The app's tool registry (tools imported once per process)."""
+        if self._tools is None:
+            from .tools import ToolRegistry
+
+            self._tools = ToolRegistry()
+        return self._tools
+
+    def turn_runner(self) -> TurnRunner | None:
+        """What runs ``conversation`` jobs with this app's store and tools (``None`` without a store)."""
+        if self._conversation_store is None:
+            return None
+        from .conversations import TurnRunner
+
+        return TurnRunner(self.settings, lambda: self.conversation_store, tools=self.tools)
 
     def close(self) -> None:
         """Close clients and jobs (settings changed, or the app shuts down)."""

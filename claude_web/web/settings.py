@@ -28,12 +28,21 @@ from typing import Any
 
 from ..pricing import DEFAULT_PRICING, ModelPrice, PriceTable, PricingError
 from ..quotas import QuotaLimits
+from .assistants import (
+    CONVERSATION_DEFAULTS,
+    AssistantSettings,
+    ConversationSettings,
+    parse_assistants,
+    parse_conversations,
+)
 
 __all__ = [
     "BACKENDS",
+    "AssistantSettings",
     "ChatSettings",
     "ClientSettings",
     "ConfigError",
+    "ConversationSettings",
     "JobsSettings",
     "PricingSettings",
     "QuotaSettings",
@@ -61,7 +70,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     ),
     "CHAT": (
         "CLIENT", "MODELS", "DEFAULT_MODEL", "MAX_TOKENS", "MAX_MESSAGES", "MAX_CHARS", "MAX_IMAGE_BYTES",
-        "MAX_DOCUMENT_BYTES", "ALLOW_SYSTEM", "LOGIN_REQUIRED",
+        "MAX_DOCUMENT_BYTES", "ALLOW_SYSTEM", "ALLOW_ASSISTANT_TURNS", "LOGIN_REQUIRED",
     ),
     "STREAMING": ("HEARTBEAT", "REQUEST_ID_HEADER", "RETRY", "MAX_STREAMS"),
     "JOBS": (
@@ -69,9 +78,12 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "STREAM_MAXLEN", "TTL", "JOB_TTL", "QUEUE", "MAX_RETRIES", "RETRY_BACKOFF", "RETRY_BACKOFF_MAX",
         "MAX_ATTEMPTS", "CLIENT_MAX_RETRIES", "CREATE_TIMEOUT", "BATCH_POLL_INTERVAL", "HEARTBEAT", "THREADS",
     ),
+    "ASSISTANTS": (),
+    "CONVERSATIONS": tuple(CONVERSATION_DEFAULTS),
 }  # fmt: skip
 """Section -> its keys. ``DATABASE``/``CACHE`` are read by the Django app, ``STORAGE``/``TABLE``/``CREATE_TABLE``/
-``LOG_PATH`` by the Flask extension; every other key means the same everywhere."""
+``LOG_PATH`` by the Flask extension; every other key means the same everywhere. ``ASSISTANTS`` and
+``CONVERSATIONS`` are described in :mod:`claude_web.web.assistants`."""
 TOP_LEVEL = ("DEFAULT_CLIENT", "USER_LOADER", "REGISTER_ERROR_HANDLERS")
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -83,9 +95,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                "KEY_PREFIX": "claude_web:quota", "FAIL_OPEN": True},
     "CHAT": {"CLIENT": None, "MODELS": None, "DEFAULT_MODEL": None, "MAX_TOKENS": 1024, "MAX_MESSAGES": 200,
              "MAX_CHARS": 200_000, "MAX_IMAGE_BYTES": 5 * 1024 * 1024, "MAX_DOCUMENT_BYTES": 10 * 1024 * 1024,
-             "ALLOW_SYSTEM": True, "LOGIN_REQUIRED": True},
+             "ALLOW_SYSTEM": False, "ALLOW_ASSISTANT_TURNS": False, "LOGIN_REQUIRED": True},
     "STREAMING": {"HEARTBEAT": 15.0, "REQUEST_ID_HEADER": "X-Request-ID", "RETRY": 2000, "MAX_STREAMS": None},
     "JOBS": {},
+    "CONVERSATIONS": CONVERSATION_DEFAULTS,
 }  # fmt: skip
 """Every default, in one place: ``None`` means "unset" (for ``CHAT``: derived, e.g. ``MODELS`` from
 ``DEFAULT_MODEL``, ``CLIENT`` from ``DEFAULT_CLIENT``; for ``JOBS``: the jobs code's own defaults)."""
@@ -271,7 +284,8 @@ class ChatSettings:
     max_chars: int = 200_000
     max_image_bytes: int = 5 * 1024 * 1024
     max_document_bytes: int = 10 * 1024 * 1024
-    allow_system: bool = True
+    allow_system: bool = False
+    allow_assistant_turns: bool = False
     login_required: bool = True
 
     def policy(self) -> Any:
@@ -287,6 +301,7 @@ class ChatSettings:
             max_image_bytes=self.max_image_bytes,
             max_document_bytes=self.max_document_bytes,
             allow_system=self.allow_system,
+            allow_assistant_turns=self.allow_assistant_turns,
         )
 
 
@@ -320,6 +335,8 @@ class WebSettings:
     chat: ChatSettings = field(default_factory=ChatSettings)
     streaming: StreamingSettings = field(default_factory=StreamingSettings)
     jobs: JobsSettings = field(default_factory=JobsSettings)
+    assistants: Mapping[str, AssistantSettings] = field(default_factory=dict)
+    conversations: ConversationSettings = field(default_factory=ConversationSettings)
     user_loader: Any = None  # Flask: callable or "module:function"
     register_error_handlers: bool = True  # Flask
     source: str = field(default="CLAUDE_WEB", compare=False)
@@ -380,6 +397,7 @@ def parse_settings(
     chat = _parse_chat(section("CHAT"), root["CHAT"], default_client)
     if chat.client not in clients:
         raise _fail(root["CHAT"]["CLIENT"], f"is {chat.client!r}, which is not in CLIENTS", repr(next(iter(clients))))
+    assistants = parse_assistants(data.get("ASSISTANTS"), root["ASSISTANTS"], chat, clients)
     loader = data.get("USER_LOADER")
     if loader is not None and not (callable(loader) or (isinstance(loader, str) and loader)):
         raise _fail(root["USER_LOADER"], "must be a callable or a 'module:function' path", "'myapp.auth:user_id'")
@@ -392,6 +410,8 @@ def parse_settings(
         chat=chat,
         streaming=_parse_streaming(section("STREAMING"), root["STREAMING"]),
         jobs=_parse_jobs(section("JOBS"), root["JOBS"]),
+        assistants=assistants,
+        conversations=parse_conversations(section("CONVERSATIONS"), root["CONVERSATIONS"], assistants),
         user_loader=loader,
         register_error_handlers=_bool(data.get("REGISTER_ERROR_HANDLERS", True), root["REGISTER_ERROR_HANDLERS"]),
         source=str(top),
@@ -551,7 +571,8 @@ def _parse_chat(data: Mapping[str, Any], where: Where, default_client: str) -> C
         max_chars=_positive_int(data.get("MAX_CHARS", 200_000), where["MAX_CHARS"], 200_000),
         max_image_bytes=_positive_int(data["MAX_IMAGE_BYTES"], where["MAX_IMAGE_BYTES"], 5_242_880),
         max_document_bytes=_positive_int(data["MAX_DOCUMENT_BYTES"], where["MAX_DOCUMENT_BYTES"], 10_485_760),
-        allow_system=_bool(data.get("ALLOW_SYSTEM", True), where["ALLOW_SYSTEM"]),
+        allow_system=_bool(data.get("ALLOW_SYSTEM", False), where["ALLOW_SYSTEM"]),
+        allow_assistant_turns=_bool(data.get("ALLOW_ASSISTANT_TURNS", False), where["ALLOW_ASSISTANT_TURNS"]),
         login_required=_bool(data.get("LOGIN_REQUIRED", True), where["LOGIN_REQUIRED"]),
     )
 
@@ -625,7 +646,7 @@ def _split_flat(name: str) -> tuple[str, str | None] | None:
     for prefix, section in sorted(_SECTION_NAMES.items(), key=lambda kv: -len(kv[0])):
         if name == prefix:
             return (section, None)
-        if name.startswith(prefix + "_") and section != "CLIENTS":
+        if name.startswith(prefix + "_") and section not in ("CLIENTS", "ASSISTANTS"):
             return (section, name[len(prefix) + 1 :])
     return None
 
@@ -668,15 +689,15 @@ def _nest(
 
 
 _ENV_INTS = {"MAX_TOKENS", "MAX_MESSAGES", "MAX_CHARS", "MAX_IMAGE_BYTES", "MAX_DOCUMENT_BYTES", "REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH",
-             "RETRY", "MAX_STREAMS"}  # fmt: skip
-_ENV_FLOATS = {"HEARTBEAT"}
-_ENV_BOOLS = {"ENABLED", "STORE_CONTEXT", "CREATE_TABLE", "ALLOW_SYSTEM", "LOGIN_REQUIRED", "FAIL_OPEN",
-              "INCLUDE_DEFAULTS", "REGISTER_ERROR_HANDLERS"}  # fmt: skip
+             "RETRY", "MAX_STREAMS", "PAGE_SIZE", "MAX_MESSAGE_CHARS", "CONTEXT_WINDOW"}  # fmt: skip
+_ENV_FLOATS = {"HEARTBEAT", "CONTEXT_SHARE"}
+_ENV_BOOLS = {"ENABLED", "STORE_CONTEXT", "CREATE_TABLE", "ALLOW_SYSTEM", "ALLOW_ASSISTANT_TURNS", "LOGIN_REQUIRED",
+              "FAIL_OPEN", "INCLUDE_DEFAULTS", "REGISTER_ERROR_HANDLERS", "CACHE", "CREATE_TABLES"}  # fmt: skip
 
 
 def _from_env_string(section: str, key: str | None, value: str, name: str) -> Any:
     """An environment string as the type the schema wants: JSON for dicts and lists, numbers, booleans."""
-    if key is None or section == "CLIENTS" or key in ("MODELS",):
+    if key is None or section in ("CLIENTS", "ASSISTANTS") or key in ("MODELS",):
         if key is None and section in TOP_LEVEL:
             return value
         try:

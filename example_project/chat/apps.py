@@ -9,9 +9,5 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from demo_site.telemetry import setup_telemetry
-        from django.conf import settings
-
-        from .jobs_setup import install_job_service
 
         setup_telemetry("django")  # DEMO_OTEL=console|otlp (web processes and the Celery worker); off by default
-        install_job_service(settings)

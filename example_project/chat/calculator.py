@@ -1,4 +1,4 @@
-"""The local tool of the tool-use demo: a small, safe arithmetic evaluator and its tool definition.
+"""The arithmetic behind the demo's calculator tool (:mod:`chat.tools`): a small, safe evaluator.
 
 >>> evaluate("(12 + 30) * 2")
 84
@@ -16,17 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["TOOL", "CalculatorError", "evaluate", "find_expression", "format_number"]
-
-TOOL: dict[str, Any] = {
-    "name": "calculator",
-    "description": "Evaluate an arithmetic expression exactly. Supports + - * / // % ** and parentheses.",
-    "input_schema": {
-        "type": "object",
-        "properties": {"expression": {"type": "string", "description": "e.g. (12.5 + 7) * 3"}},
-        "required": ["expression"],
-    },
-}
+__all__ = ["CalculatorError", "evaluate", "find_expression", "format_number"]
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,

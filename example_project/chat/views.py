@@ -1,49 +1,52 @@
-"""The demo's pages and its two own endpoints (long-task start, tool-use loop).
+"""The demo's pages and its one own endpoint (long-task start).
 
-Streaming chat goes straight to claude-web's ``claude_web:achat`` view; job events, status and cancel to
+The chat and tool pages talk to claude-web's conversation endpoints (``claude_web_conversations``): the
+conversation, its history and the tool loop live on the server. Job events, status and cancel of the long task go to
 ``claude_web_jobs``. The pages are plain templates with a little JavaScript from ``chat/static/chat/``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
-from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
-from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from claude_web import APIError
 from claude_web.chat import ChatRequestError
 from claude_web.jobs import JobRequestError
 from claude_web.quotas import QuotaExceeded
-from claude_web.web_stream import safe_error
-from claude_web_django import aclient_for
+from claude_web.web.errors import NotFound
+from claude_web.web.formatting import format_duration, format_money, format_tokens
 from claude_web_django.conf import claude_settings
 from claude_web_django.jobs import get_job_service, job_owner
 from claude_web_django.models import TokenUsage
 from claude_web_django.quotas import check_quota, quota_exceeded_response
+from claude_web_django.runtime import get_runtime
 
-from .calculator import TOOL, CalculatorError, evaluate, format_number
 from .charts import daily_series, usage_chart_svg
 
 log = logging.getLogger("chat.views")
 
 LONG_TASK_SYSTEM = "Write a long, detailed answer in several paragraphs."
-TOOL_SYSTEM = "Use the calculator tool for any arithmetic; never compute in your head."
-MAX_TOOL_ROUNDS = 4
 CHART_DAYS = 14
 JOB_PLACEHOLDER = "__job__"
+CHAT_HINT = (
+    "Your conversations are kept on the server: reload the page and the history is still here; an answer that is "
+    "still being written picks up where it was. Stop ends the answer at once (the upstream call is closed; what "
+    "was written stays, marked as stopped). The system prompt is the site's own."
+)
+TOOLS_HINT = (
+    "The calculator assistant may call a server-run calculator tool. claude-web's tool runner makes the call, "
+    "and each tool call and its result appear inline; a failing tool answers with a readable error."
+)
 
 
 def _bad_request(exc: ChatRequestError | JobRequestError) -> JsonResponse:
@@ -59,12 +62,44 @@ def _not_logged_in() -> JsonResponse:
 # -- pages ----------------------------------------------------------------------------------------------------------
 
 
+def _conversation_page(
+    request: HttpRequest, *, assistant: str, heading: str, hint: str, conversation_id: str | None, prefill: str = ""
+) -> HttpResponse:
+    if conversation_id is not None:
+        try:  # somebody else's conversation, or a deleted one: the page itself is a 404
+            conv = get_runtime().conversations.get(conversation_id, f"user:{request.user.pk}")
+        except NotFound:
+            raise Http404("No such conversation.") from None
+        assistant = conv.assistant
+    context = {
+        "heading": heading,
+        "hint": hint,
+        "assistant": assistant,
+        "prefill": prefill,
+        "conversation_id": conversation_id or "",
+        "list_url": reverse("claude_web_conversations:list"),
+        "page_base": reverse("chat"),
+        "new_url": request.path if conversation_id is None else reverse("chat"),
+    }
+    return render(request, "chat/chat.html", context)
+
+
 @login_required
-def chat_page(request: HttpRequest) -> HttpResponse:
-    # Under ASGI (uvicorn) the async view streams without a thread per answer; under WSGI (runserver) the sync one.
-    view = "claude_web:achat" if isinstance(request, ASGIRequest) else "claude_web:chat"
-    return render(
-        request, "chat/chat.html", {"chat_url": reverse(view), "max_tokens": claude_settings().chat.max_tokens}
+def chat_page(request: HttpRequest, conversation_id: str | None = None) -> HttpResponse:
+    return _conversation_page(
+        request, assistant="default", heading="Chat", hint=CHAT_HINT, conversation_id=conversation_id
+    )
+
+
+@login_required
+def tools_page(request: HttpRequest) -> HttpResponse:
+    return _conversation_page(
+        request,
+        assistant="calculator",
+        heading="Tool use: a calculator",
+        hint=TOOLS_HINT,
+        conversation_id=None,
+        prefill="What is (1234 + 4321) * 3 / 5?",
     )
 
 
@@ -83,11 +118,6 @@ def long_task_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tools_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "chat/tools.html", {"run_url": reverse("tools_run")})
-
-
-@login_required
 def usage_page(request: HttpRequest) -> HttpResponse:
     mine = TokenUsage.objects.filter(user=request.user)
     since = timezone.now() - timedelta(days=CHART_DAYS)
@@ -101,10 +131,30 @@ def usage_page(request: HttpRequest) -> HttpResponse:
     series = daily_series(rows, today=timezone.localdate(), days=CHART_DAYS)
     totals = mine.aggregate(calls=Count("id"), inp=Sum("input_tokens"), out=Sum("output_tokens"), cost=Sum("cost"))
     by_status = dict(mine.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    rows = [
+        {
+            "status": row.status,
+            "created_at": row.created_at,
+            "operation": row.operation,
+            "model": row.model,
+            "error_type": row.error_type,
+            "input": format_tokens(row.input_tokens),
+            "output": format_tokens(row.output_tokens),
+            "cost": format_money(row.cost),
+            "latency": format_duration(row.latency_ms),
+        }
+        for row in mine.order_by("-created_at")[:50]
+    ]
     context = {
-        "rows": list(mine.order_by("-created_at")[:50]),
+        "rows": rows,
         "chart": mark_safe(usage_chart_svg(series, days=CHART_DAYS)),  # built from numbers and escaped labels
         "totals": totals,
+        "totals_text": {
+            "calls": format_tokens(totals["calls"]),
+            "input": format_tokens(totals["inp"] or 0),
+            "output": format_tokens(totals["out"] or 0),
+            "cost": format_money(totals["cost"] or 0),
+        },
         "by_status": by_status,
     }
     return render(request, "chat/usage.html", context)
@@ -143,77 +193,3 @@ def long_task_start(request: HttpRequest) -> HttpResponse:
         },
         status=202,
     )
-
-
-# -- tool use: the whole loop runs here, the page gets the steps ----------------------------------------------------
-
-
-def _run_tool(name: str, tool_input: Any) -> tuple[str, bool]:
-    """The tool's output text and whether it is an error."""
-    if name != TOOL["name"]:
-        return f"unknown tool {name!r}", True
-    expression = tool_input.get("expression") if isinstance(tool_input, dict) else None
-    try:
-        return format_number(evaluate(str(expression or ""))), False
-    except CalculatorError as exc:
-        return str(exc), True
-
-
-async def tools_run(request: HttpRequest) -> HttpResponse:
-    """``POST {"prompt", "model"?}``: create -> tool_use -> compute -> tool_result -> ... -> final answer."""
-    if request.method != "POST":
-        return JsonResponse({"error": {"type": "method_not_allowed", "message": "POST only."}}, status=405)
-    user = await request.auser()
-    if not user.is_authenticated:
-        return _not_logged_in()
-    try:
-        body = json.loads(request.body or b"{}")
-        if not isinstance(body, dict):
-            raise ChatRequestError("body", "must be a JSON object")
-        prompt = body.get("prompt")
-        chat = {"messages": [{"role": "user", "content": prompt if isinstance(prompt, str) else ""}]}
-        if "model" in body:
-            chat["model"] = body["model"]
-        params = claude_settings().chat.policy().validate(chat)
-    except ValueError as exc:
-        if isinstance(exc, ChatRequestError):
-            return _bad_request(exc)
-        return _bad_request(ChatRequestError("body", "is not valid JSON"))
-    try:
-        await sync_to_async(check_quota)(f"user:{user.pk}")
-    except QuotaExceeded as exc:
-        return quota_exceeded_response(exc)
-    client = await aclient_for(request)
-    messages: list[dict[str, Any]] = list(params["messages"])
-    steps: list[dict[str, Any]] = []
-    answer = ""
-    try:
-        for _ in range(MAX_TOOL_ROUNDS):
-            message = await client.messages.create(
-                model=params["model"],
-                max_tokens=params["max_tokens"],
-                system=TOOL_SYSTEM,
-                tools=[TOOL],
-                messages=messages,
-            )
-            said = "".join(block.text for block in message.content if block.type == "text")
-            calls = [block for block in message.content if block.type == "tool_use"]
-            if message.stop_reason != "tool_use" or not calls:
-                answer = said
-                break
-            if said:
-                steps.append({"type": "text", "text": said})
-            messages.append({"role": "assistant", "content": [b.to_dict(mode="json") for b in message.content]})
-            results = []
-            for call in calls:
-                output, failed = _run_tool(call.name, call.input)
-                steps.append({"type": "tool_call", "id": call.id, "name": call.name, "input": call.input})
-                steps.append({"type": "tool_result", "tool_use_id": call.id, "content": output, "is_error": failed})
-                results.append({"type": "tool_result", "tool_use_id": call.id, "content": output, "is_error": failed})
-            messages.append({"role": "user", "content": results})
-        else:
-            answer = "(stopped after too many tool calls)"
-    except APIError as exc:
-        log.warning("tool demo: upstream call failed: %s", type(exc).__name__)
-        return JsonResponse({"error": safe_error(exc), "steps": steps}, status=502)
-    return JsonResponse({"steps": steps, "answer": answer})

@@ -1,4 +1,5 @@
-"""The demo's Celery app, used when ``DEMO_REDIS_URL`` is set (the long-task page's jobs then run here).
+"""The demo's Celery app, used when ``DEMO_REDIS_URL`` is set (the long-task page's jobs and every conversation
+answer then run here, with the site's models and tools).
 
 Worker: ``cd example_project && DEMO_REDIS_URL=redis://127.0.0.1:6379/0 celery -A demo_site.celery worker``
 (``run_demo.py --redis-url ...`` starts one for you).
@@ -14,10 +15,9 @@ from celery import Celery
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_site.settings")
 django.setup()  # the worker stores usage rows through the Django app
 
-from chat.jobs_setup import jobs_config  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from claude_web.celery import register_tasks  # noqa: E402
+from claude_web_django.jobs import register_tasks  # noqa: E402
 
 app = Celery("demo_site")
 app.conf.update(
@@ -26,4 +26,4 @@ app.conf.update(
     task_ignore_result=True,
     worker_hijack_root_logger=False,
 )
-register_tasks(app, config=jobs_config)  # settings.DEMO_JOBS, read in the worker on first use
+register_tasks(app)  # CLAUDE_WEB["JOBS"], the app's clients, ledger and conversations, read in the worker

@@ -110,25 +110,46 @@ SILENCED_SYSTEM_CHECKS = ["claude_web.W001", "claude_web.W002"]
 
 DEMO_MODELS = ["claude-haiku-4-5", "claude-sonnet-4-5"]
 
-CLAUDE_WEB = {
-    "CLIENTS": {"default": _DEFAULT_CLIENT},
-    "CHAT": {"MODELS": DEMO_MODELS, "DEFAULT_MODEL": DEMO_MODELS[0], "MAX_TOKENS": 1024, "LOGIN_REQUIRED": True},
-    "QUOTAS": {"TOKENS_PER_DAY": int(os.environ.get("DEMO_TOKENS_PER_DAY", "200000"))},
-    "STREAMING": {"HEARTBEAT": 10.0},
-}
-
-# Background jobs (the long-task page). Without DEMO_REDIS_URL they run in threads of the web process with an
-# in-memory relay; with it they go to Celery workers (``celery -A demo_site.celery worker``; run_demo.py
-# --redis-url starts one) and the events travel through Redis Streams, so any web process can resume them.
+# Background jobs: the long-task page, and every answer in a conversation. Without DEMO_REDIS_URL they run in
+# threads of the web process with an in-memory relay; with it they go to Celery workers (``celery -A
+# demo_site.celery worker``; run_demo.py --redis-url starts one) and the events travel through Redis Streams, so
+# any web process can resume them.
 DEMO_REDIS_URL = os.environ.get("DEMO_REDIS_URL") or None
 DEMO_JOBS = {
     "REDIS_URL": DEMO_REDIS_URL,
     "CELERY_APP": "demo_site.celery.app" if DEMO_REDIS_URL else None,
     "QUEUE": "claude_web_demo" if DEMO_REDIS_URL else None,  # the worker listens on this queue only
     "KEY_PREFIX": "claude_web_demo",
-    "CLIENT_FACTORY": "chat.jobs_setup.job_client",
-    "USAGE_RECORDER": "chat.jobs_setup.record_job_usage",
     "HEARTBEAT": 10.0,
+}
+
+# The prompts are the server's: the browser only picks an assistant (or a conversation that has one).
+DEMO_ASSISTANTS = {
+    "default": {
+        "TITLE": "Helper",
+        "MODEL": DEMO_MODELS[0],
+        "SYSTEM": "You are the claude-web demo's assistant. Answer clearly and briefly.",
+        "MAX_TOKENS": 1024,
+    },
+    "calculator": {
+        "TITLE": "Calculator",
+        "MODEL": DEMO_MODELS[0],
+        "SYSTEM": "Use the calculator tool for any arithmetic; never compute in your head.",
+        "TOOLS": ["chat.tools.calculator"],
+        "MAX_TOKENS": 1024,
+        "MAX_ITERATIONS": 4,
+        "TOOL_TIMEOUT": 5,
+    },
+}
+
+CLAUDE_WEB = {
+    "CLIENTS": {"default": _DEFAULT_CLIENT},
+    "CHAT": {"MODELS": DEMO_MODELS, "DEFAULT_MODEL": DEMO_MODELS[0], "MAX_TOKENS": 1024, "LOGIN_REQUIRED": True},
+    "QUOTAS": {"TOKENS_PER_DAY": int(os.environ.get("DEMO_TOKENS_PER_DAY", "200000"))},
+    "STREAMING": {"HEARTBEAT": 10.0},
+    "ASSISTANTS": DEMO_ASSISTANTS,
+    "CONVERSATIONS": {"DEFAULT_ASSISTANT": "default", "PAGE_SIZE": 15, "MAX_MESSAGE_CHARS": 4000},
+    "JOBS": {key: value for key, value in DEMO_JOBS.items() if value is not None},
 }
 
 LOGGING = {

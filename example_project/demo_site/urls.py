@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("claude/", include("claude_web_django.urls")),
     path("jobs/", include("claude_web_django.jobs")),
+    path("conversations/", include("claude_web_django.conversations")),
     path("admin/", admin.site.urls),
 ]

@@ -47,11 +47,15 @@ def usage_rows(redis_url: str, prefix: str, job_id: str | None = None) -> list[d
 class Workers:
     """Starts ``celery worker`` processes for one prefix; ``stop()`` kills every one of them."""
 
-    def __init__(self, redis_url: str, prefix: str, fake_url: str, tmp: Path) -> None:
+    def __init__(
+        self, redis_url: str, prefix: str, fake_url: str, tmp: Path, *, module: str = "cw_worker_app", **env: str
+    ) -> None:
         self.redis_url = redis_url
         self.prefix = prefix
         self.fake_url = fake_url
         self.tmp = tmp
+        self.module = module
+        self.extra_env = env
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         sys.path.insert(0, str(HERE))
         import cw_worker_app
@@ -73,6 +77,7 @@ class Workers:
                     }
                 ),
                 "CW_TEST_KEY": TEST_KEY,
+                **self.extra_env,
             }
         )
         env.pop("ANTHROPIC_API_KEY", None)
@@ -86,7 +91,7 @@ class Workers:
             "-m",
             "celery",
             "-A",
-            "cw_worker_app",
+            self.module,
             "worker",
             "--pool=prefork",
             "-c",

@@ -92,3 +92,20 @@ def test_checks_run_through_manage_py() -> None:
     with override_settings(CLAUDE_WEB={"CLIENTS": {"default": {"BACKEND": "fake", "OPTIONS": {}}}}):
         with pytest.raises(SystemCheckError, match="claude_web.E001"):
             call_command("check")
+
+
+def test_an_assistant_tool_that_cannot_be_imported_is_w005() -> None:
+    value = {
+        "CLIENTS": {"default": FAKE},
+        "ASSISTANTS": {"calc": {"MODEL": "claude-haiku-4-5", "TOOLS": ["cwdj_tools.calculator", "nowhere.tool"]}},
+    }
+    with override_settings(CLAUDE_WEB=value, DEBUG=True):
+        (message,) = check_claude_web()
+    assert message.id == "claude_web.W005"
+    assert "ASSISTANTS['calc']['TOOLS'][1]: cannot use 'nowhere.tool' as a tool" in message.msg
+    assert "@claude_web.web.tools.tool" in message.hint
+
+
+def test_an_assistant_model_without_a_price_is_w003() -> None:
+    value = {"CLIENTS": {"default": FAKE}, "ASSISTANTS": {"x": {"MODEL": "my-finetune"}}}
+    assert ids(value, DEBUG=True) == ["claude_web.W003"]

@@ -130,20 +130,40 @@ def test_tool_use_demo_shows_the_call_and_the_result(
     page: Any, demo_server: DemoServer, fake: RemoteFakeClaude
 ) -> None:
     page.goto(demo_server.url("/tools/"))
-    page.fill("#tool-prompt", "What is (1234 + 4321) * 3 / 5?")
-    page.click("#tool-run")
-    page.wait_for_function("() => document.getElementById('tool-status').dataset.state === 'done'")
-    call = page.locator("#tool-steps .step.tool-call")
-    result = page.locator("#tool-steps .step.tool-result")
+    assert page.locator("#prompt").input_value() == "What is (1234 + 4321) * 3 / 5?"
+    page.click("#send")
+    page.wait_for_function(CHAT_SETTLED)
+    assert page.locator("#status").get_attribute("data-state") == "done"
+    call = page.locator("#conversation .tool-call")
+    result = page.locator("#conversation .tool-result")
     assert call.count() == 1 and result.count() == 1
     assert "calculator" in call.inner_text() and "(1234 + 4321) * 3 / 5" in call.inner_text()
     assert result.locator(".detail").inner_text() == "3333"
-    assert "3333" in page.locator("#tool-answer").inner_text()
+    assert "3333" in _last_answer(page)
     requests = [r.json for r in fake.requests]
     assert len(requests) == 2 and all(r["tools"][0]["name"] == "calculator" for r in requests)
     tool_result = requests[1]["messages"][-1]["content"][0]
     assert tool_result["type"] == "tool_result" and tool_result["content"] == "3333"
+    assert "calculator tool" in str(requests[0]["system"])  # the server's prompt, never the page's
+    page.wait_for_url(re.compile(r"/chat/[A-Za-z0-9_-]{16}/$"))
+    page.reload()  # the call and its result are part of the stored conversation
+    page.locator("#conversation .tool-result").wait_for()
+    assert page.locator("#conversation .tool-call").count() == 1
+    assert page.locator("#conversation .tool-result .detail").inner_text() == "3333"
     screenshot(page, "tools")
+
+
+def test_a_tool_error_reads_as_a_sentence(page: Any, demo_server: DemoServer, fake: RemoteFakeClaude) -> None:
+    page.goto(demo_server.url("/tools/"))
+    page.fill("#prompt", "What is 1 / 0?")
+    page.click("#send")
+    page.wait_for_function(CHAT_SETTLED)
+    failed = page.locator("#conversation .tool-result.failed")
+    assert failed.count() == 1
+    assert failed.inner_text() == "Tool error: The calculator could not evaluate '1 / 0': division by zero."
+    assert "Traceback" not in page.content() and "CalculatorError" not in page.content()
+    assert "could not evaluate" in _last_answer(page)
+    screenshot(page, "tools-error")
 
 
 def test_usage_page_renders_the_chart(page: Any, demo_server: DemoServer, fake: RemoteFakeClaude) -> None:
@@ -209,12 +229,15 @@ def test_quota_exhaustion_is_readable(context: Any, demo_server: DemoServer, fak
 
 
 def test_validation_error_is_readable(page: Any, fake: RemoteFakeClaude) -> None:
-    page.fill("#prompt", "A question with too many tokens")
-    page.fill("#max-tokens", "5000")
+    page.fill("#prompt", "   ")
     page.click("#send")
     error = page.locator("#chat-error")
     error.wait_for(state="visible")
-    assert error.inner_text() == "Invalid request: max_tokens must be at most 1024"
+    assert error.inner_text() == "Your message is empty."
+    page.fill("#prompt", "x" * 4001)
+    page.click("#send")
+    page.wait_for_function("() => document.getElementById('chat-error').textContent.includes('too long')")
+    assert error.inner_text() == "Your message is too long (4,001 characters; the limit is 4,000)."
     assert page.locator("#conversation .bubble").count() == 0  # nothing was sent
     assert fake.requests == []  # refused before any upstream call
     screenshot(page, "error-validation")

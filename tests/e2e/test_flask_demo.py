@@ -1,4 +1,5 @@
-"""The Flask demo (``example_project/flask_app.py``) in a browser: streamed answer, Stop, validation error."""
+"""The Flask demo (``example_project/flask_app.py``) in a browser: a stored conversation with a streamed answer,
+Stop, a readable validation error, the history after a reload, and the calculator tool."""
 
 from __future__ import annotations
 
@@ -29,7 +30,13 @@ def flask_demo(demo_server: DemoServer, tmp_path_factory: pytest.TempPathFactory
     """The Flask app on a free port, talking to the session's FakeClaude; yields (URL, usage log path)."""
     usage_log = tmp_path_factory.mktemp("flask") / "usage.jsonl"
     env = {k: v for k, v in demo_server.env.items() if k != "ANTHROPIC_API_KEY"}
-    env.update({"CLAUDE_WEB_FAKE_URL": demo_server.fake_url, "FLASK_DEMO_USAGE_LOG": str(usage_log)})
+    env.update(
+        {
+            "CLAUDE_WEB_FAKE_URL": demo_server.fake_url,
+            "FLASK_DEMO_USAGE_LOG": str(usage_log),
+            "FLASK_DEMO_DB": str(usage_log.parent / "flask_demo.sqlite3"),
+        }
+    )
     process, output = start_process(
         [sys.executable, str(EXAMPLE / "flask_app.py"), "--port", str(free_port())], env, FLASK_READY
     )
@@ -83,10 +90,26 @@ def test_flask_chat_streams_stops_and_validates(
     statuses = [r["status"] for r in _records(usage_log)]
     assert statuses.count("ok") == 1 and statuses.count("aborted") == 1, statuses
 
-    page.fill("#prompt", "Too big")
-    page.fill("#max-tokens", "4096")
+    page.fill("#prompt", "x" * 4001)
     page.click("#send")
     error = page.locator("#chat-error")
     error.wait_for(state="visible")
-    assert error.inner_text() == "Invalid request: max_tokens must be at most 1024"
+    assert error.inner_text() == "Your message is too long (4,001 characters; the limit is 4,000)."
+    page.reload()  # the conversation is stored (Flask-SQLAlchemy): both answers are back, the stopped one marked
+    page.wait_for_function("() => document.querySelectorAll('#conversation .bubble.assistant').length === 2")
+    assert page.locator("#conversation .bubble.assistant.stopped").count() == 1
     screenshot(page, "flask-chat-error")
+
+
+def test_flask_tools_page_shows_the_call_and_result(
+    context: Any, flask_demo: tuple[str, Path], fake: RemoteFakeClaude
+) -> None:
+    url, _ = flask_demo
+    page = context.new_page()
+    page.goto(url + "tools/")
+    page.fill("#prompt", "What is 6 * 7?")
+    page.click("#send")
+    page.wait_for_function(SETTLED)
+    assert page.locator("#conversation .tool-call").count() == 1
+    assert page.locator("#conversation .tool-result .detail").inner_text() == "42"
+    screenshot(page, "flask-tools")

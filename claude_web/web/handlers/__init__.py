@@ -6,18 +6,43 @@ right status (see :mod:`claude_web.web.errors`); handlers never raise for bad in
 
 >>> response = chat_stream(runtime, request)              # POST a chat body -> SSE (or 4xx JSON)
 >>> response = job_start(runtime, request, urls=urls)     # POST a job -> 202 JSON
+>>> response = conversation_post(runtime, request, "c1")  # POST a message to a stored conversation -> SSE
 """
 
 from .chat import ChatOptions, chat_params, chat_stream, stream_response
 from .common import error_response, guarded
+from .conversations import (
+    ConversationUrls,
+    conversation_collection,
+    conversation_create,
+    conversation_delete,
+    conversation_detail,
+    conversation_events,
+    conversation_list,
+    conversation_post,
+    conversation_rename,
+    conversation_resource,
+    conversation_stop,
+)
 from .jobs import JobUrls, job_cancel, job_events, job_start, job_status
 from .usage import usage_report
 
 __all__ = [
     "ChatOptions",
+    "ConversationUrls",
     "JobUrls",
     "chat_params",
     "chat_stream",
+    "conversation_collection",
+    "conversation_create",
+    "conversation_delete",
+    "conversation_detail",
+    "conversation_events",
+    "conversation_list",
+    "conversation_post",
+    "conversation_rename",
+    "conversation_resource",
+    "conversation_stop",
     "error_response",
     "guarded",
     "job_cancel",

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ...jobs import JOB_KINDS, JobNotFound
+from ...jobs import PUBLIC_JOB_KINDS, JobNotFound
 from ...relay import InvalidEventId
 from ..errors import Forbidden, NotFound, RequestError, ServiceUnavailable, WebError
 from ..http import WebRequest, WebResponse
@@ -103,7 +103,7 @@ def _checked_params(runtime: WebRuntime, kind: str, params: Any) -> Any:
             checked = policy.validate(item["params"], where=f"params.requests[{i}].params.")
             out.append({**item, "params": checked})
         return {**params, "requests": out}
-    raise RequestError("kind", f"must be one of {', '.join(JOB_KINDS)}")
+    raise RequestError("kind", f"must be one of {', '.join(PUBLIC_JOB_KINDS)}")
 
 
 @guarded
@@ -118,7 +118,7 @@ def job_start(
         raise RequestError(unknown[0], "unknown field")
     kind = body.get("kind", "stream")
     if not isinstance(kind, str):
-        raise RequestError("kind", f"must be one of {', '.join(JOB_KINDS)}")
+        raise RequestError("kind", f"must be one of {', '.join(PUBLIC_JOB_KINDS)}")
     params = _checked_params(runtime, kind, body.get("params"))
     runtime.admit(who, params if isinstance(params, dict) else {}, alias=body.get("alias"))
     service = _service(runtime)

@@ -7,14 +7,18 @@ const ClaudeDemo = (() => {
     return meta ? meta.content : "";
   }
 
-  function postJSON(url, body, signal) {
+  function sendJSON(method, url, body, signal) {
     return fetch(url, {
-      method: "POST",
+      method,
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "text/event-stream, application/json"},
-      body: JSON.stringify(body),
+      body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
       signal,
     });
+  }
+
+  function postJSON(url, body, signal) {
+    return sendJSON("POST", url, body, signal);
   }
 
   async function readJSON(response) {
@@ -30,12 +34,14 @@ const ClaudeDemo = (() => {
     const err = (payload && payload.error) || {};
     const message = typeof err.message === "string" ? err.message : "";
     if (status === 400) {
+      if (/^[A-Z].*[.!?]$/.test(message)) return message; // already a sentence for the user
       const field = err.field ? `${err.field} ` : "";
       return `Invalid request: ${field}${message || "was not accepted"}`.trim();
     }
     if (status === 401) return "Your session has ended. Please log in again.";
     if (status === 403) return "The request was refused (security check). Reload the page and try again.";
-    if (status === 404) return "Not found: it may have expired.";
+    if (status === 404) return message || "Not found: it may have expired.";
+    if (status === 409) return message || "Claude is still answering. Wait for the answer, or stop it first.";
     if (status === 429) {
       if (message) return `Quota exceeded: ${message}`;
       const wait = err.retry_after ? ` Try again in ${err.retry_after} seconds.` : "";
@@ -103,5 +109,5 @@ const ClaudeDemo = (() => {
     if (buffer.trim()) dispatch(buffer);
   }
 
-  return {csrfToken, postJSON, readJSON, describeError, describeStreamError, showError, setStatus, readSSE};
+  return {csrfToken, sendJSON, postJSON, readJSON, describeError, describeStreamError, showError, setStatus, readSSE};
 })();

@@ -1,0 +1,282 @@
+"""The web side of conversations: every rule about who may do what, written once for Django and Flask.
+
+:class:`ConversationService` checks ownership (somebody else's conversation, a deleted one and a missing one
+all look the same: 404), validates what the browser sends (in words its user understands), and starts each
+assistant turn as a ``conversation`` job through the app's :class:`~claude_web.jobs.JobService` (threads of this
+process, or Celery workers with the Redis relay): so the answer survives a reload (``Last-Event-ID``), Stop
+reaches the upstream call, and a second question while one is being answered is refused (409), in both modes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ...jobs import JobNotFound
+from ...jobs._service import new_job_id
+from ...relay import InvalidEventId, RelayEvent
+from ..assistants import AssistantSettings
+from ..errors import Conflict, NotFound, RequestError
+from ..http import WebRequest
+from .records import ChatMessage, Conversation, ConversationStore
+from .turn import CALL_DONE
+
+if TYPE_CHECKING:
+    from ...jobs import Job, JobService
+    from ..runtime import WebRuntime
+
+__all__ = ["MAX_TITLE_CHARS", "ConversationService", "export", "export_conversation", "title_from"]
+
+log = logging.getLogger("claude_web.conversations")
+
+MAX_TITLE_CHARS = 200
+_AUTO_TITLE_CHARS = 60
+_NOT_FOUND = "This conversation does not exist, or it was deleted."
+_BUSY = "Claude is still answering in this conversation. Wait for the answer, or stop it first."
+
+
+def title_from(text: str) -> str:
+    """A title from the first question: its first line, whitespace collapsed, at most 60 characters.
+
+    >>> title_from("  What is   the capital\\nof Norway?")
+    'What is the capital'
+    """
+    line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
+    if len(line) <= _AUTO_TITLE_CHARS:
+        return line
+    return line[: _AUTO_TITLE_CHARS - 1].rstrip() + "…"
+
+
+def export_conversation(conv: Conversation, messages: list[ChatMessage]) -> dict[str, Any]:
+    """One conversation and its messages as JSON (what ``claude_conversations`` / ``flask claude conversations``
+    print): the public fields plus owner and usage ids, for an operator."""
+    data = conv.to_dict()
+    data["owner"] = conv.owner
+    data["deleted"] = conv.deleted
+    data["messages"] = [{**m.to_dict(), "usage_ids": list(m.usage_ids)} for m in messages]
+    return data
+
+
+def export(
+    store: ConversationStore, *, conversation_id: str | None = None, owner: str | None = None
+) -> list[dict[str, Any]]:
+    """Conversations as JSON for an operator (the CLI commands): one by id (deleted ones too), or every
+    conversation ``owner`` (``user:42``) still has. ``LookupError`` when the id does not exist.
+
+    >>> export(store, owner="user:42")[0]["messages"][0]["role"]
+    'user'
+    """
+    if conversation_id is not None:
+        conv = store.get_conversation(conversation_id)
+        if conv is None:
+            raise LookupError(f"no conversation {conversation_id!r}")
+        return [export_conversation(conv, store.messages(conv.id))]
+    if not owner:
+        raise ValueError("give a conversation id or an owner")
+    found: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        page = store.list_conversations(owner, offset=offset, limit=100)
+        found.extend(export_conversation(conv, store.messages(conv.id)) for conv in page)
+        if len(page) < 100:
+            return found
+        offset += 100
+
+
+class ConversationService:
+    """Conversations of one app (a :class:`~claude_web.web.runtime.WebRuntime`)."""
+
+    def __init__(self, runtime: WebRuntime) -> None:
+        self.runtime = runtime
+
+    @property
+    def store(self) -> ConversationStore:
+        store: ConversationStore = self.runtime.conversation_store
+        return store
+
+    @property
+    def jobs(self) -> JobService:
+        from ..handlers.jobs import _service
+
+        return _service(self.runtime)
+
+    # -- lookups ------------------------------------------------------------------------------------------
+    def assistant(self, name: Any) -> AssistantSettings:
+        """The assistant called ``name`` (``None``: the default one); 400 in plain words when there is none."""
+        assistants = self.runtime.settings.assistants
+        if name is None:
+            name = self.runtime.settings.conversations.default_assistant
+        if not isinstance(name, str) or name not in assistants:
+            known = ", ".join(sorted(assistants))
+            raise RequestError("assistant", f"There is no assistant called {name!r}. Choose one of: {known}.")
+        return assistants[name]
+
+    def get(self, conversation_id: Any, owner: str) -> Conversation:
+        """``owner``'s conversation; 404 for anybody else's, a deleted one or a missing one."""
+        if not isinstance(conversation_id, str) or not conversation_id or len(conversation_id) > 64:
+            raise NotFound(_NOT_FOUND)
+        conv = self.store.get_conversation(conversation_id)
+        if conv is None or conv.deleted or conv.owner != owner:
+            raise NotFound(_NOT_FOUND)
+        return conv
+
+    def running(self, conv: Conversation) -> Job | None:
+        """The job answering in ``conv`` right now, or ``None``."""
+        if not conv.turn_job_id:
+            return None
+        try:
+            job = self.jobs.get(conv.turn_job_id, conv.owner)
+        except JobNotFound:
+            return None
+        return None if job.state in ("done", "error", "cancelled") else job
+
+    # -- conversations ------------------------------------------------------------------------------------
+    def create(self, owner: str, user_id: Any, *, assistant: Any = None, title: Any = None) -> Conversation:
+        chosen = self.assistant(assistant)
+        return self.store.create_conversation(
+            owner=owner,
+            user_id=None if user_id is None else str(user_id),
+            assistant=chosen.name,
+            model=chosen.model,
+            title=self.clean_title(title, required=False),
+        )
+
+    def page(self, owner: str, page: int) -> tuple[list[Conversation], bool]:
+        """Page ``page`` (from 1) of ``owner``'s conversations, and whether there are more."""
+        size = self.runtime.settings.conversations.page_size
+        found = self.store.list_conversations(owner, offset=(page - 1) * size, limit=size + 1)
+        return found[:size], len(found) > size
+
+    def clean_title(self, title: Any, *, required: bool = True) -> str:
+        if title is None and not required:
+            return ""
+        if not isinstance(title, str):
+            raise RequestError("title", "The title must be text.")
+        cleaned = " ".join(title.split())
+        if required and not cleaned:
+            raise RequestError("title", "The title is empty.")
+        if len(cleaned) > MAX_TITLE_CHARS:
+            raise RequestError(
+                "title", f"The title is too long ({len(cleaned):,} characters; at most {MAX_TITLE_CHARS})."
+            )
+        return cleaned
+
+    def rename(self, conversation_id: Any, owner: str, title: Any) -> Conversation:
+        conv = self.get(conversation_id, owner)
+        self.store.update_conversation(conv.id, title=self.clean_title(title))
+        return self.get(conv.id, owner)
+
+    def delete(self, conversation_id: Any, owner: str) -> None:
+        """Delete (for its owner: the rows stay for the usage ledger and the admin); an answer in progress stops."""
+        conv = self.get(conversation_id, owner)
+        if self.running(conv) is not None:
+            self.jobs.cancel(str(conv.turn_job_id), owner)
+        self.store.update_conversation(conv.id, deleted=True)
+
+    def detail(self, conversation_id: Any, owner: str) -> tuple[Conversation, list[ChatMessage], Job | None]:
+        conv = self.get(conversation_id, owner)
+        return conv, self.store.messages(conv.id), self.running(conv)
+
+    # -- turns --------------------------------------------------------------------------------------------
+    def clean_message(self, text: Any) -> str:
+        """The user's new message, or a 400 that says what is wrong with it."""
+        if text is None:
+            raise RequestError("message", "Write a message first.")
+        if not isinstance(text, str):
+            raise RequestError("message", "Your message must be text.")
+        if not text.strip():
+            raise RequestError("message", "Your message is empty.")
+        limit = self.runtime.settings.conversations.max_message_chars
+        if len(text) > limit:
+            raise RequestError(
+                "message", f"Your message is too long ({len(text):,} characters; the limit is {limit:,})."
+            )
+        from ..chat import check_json_value
+
+        check_json_value(text, "message")
+        return text
+
+    def post(self, request: WebRequest, conversation_id: Any, owner: str, text: Any) -> tuple[Conversation, str]:
+        """Store the user's message and start the turn that answers it; the conversation and the turn's job id.
+
+        Refusals, each before any upstream call: 404 (not yours / deleted / missing), 400 (empty, too long), 409
+        (an answer is still running), the admission's (429 quota...), 503 (jobs unavailable).
+        """
+        conv = self.get(conversation_id, owner)
+        text = self.clean_message(text)
+        assistant = self.runtime.settings.assistants.get(conv.assistant)
+        if assistant is None:
+            raise RequestError("conversation", "This conversation's assistant is no longer available.")
+        jobs = self.jobs
+        if self.running(conv) is not None:
+            raise Conflict(_BUSY)
+        question = [{"type": "text", "text": text}]
+        admitted = self.runtime.admit(
+            owner,
+            {
+                "model": conv.model,
+                "max_tokens": assistant.max_tokens,
+                "messages": [{"role": "user", "content": question}],
+            },
+            alias=assistant.client,
+        )
+        job_id = new_job_id()
+        if not self.store.claim_turn(conv.id, job_id, conv.turn_job_id):
+            raise Conflict(_BUSY)  # another post won the race
+        if not conv.title:
+            self.store.update_conversation(conv.id, title=title_from(text))
+        message = self.store.add_message(conv.id, role="user", content=question, job_id=job_id)
+        context = {**self.runtime.usage_context(request, assistant.client), **admitted}
+        params = {"conversation_id": conv.id, "message_id": message.id, "context": _json_safe(context)}
+        try:
+            jobs.start("conversation", params, owner=owner, alias=assistant.client, job_id=job_id)
+        except Exception:
+            self.store.update_message(message.id, status="error")
+            raise
+        return conv, job_id
+
+    def stop(self, conversation_id: Any, owner: str) -> dict[str, Any]:
+        """Stop the answer in progress (its upstream call is closed; the answer so far is kept as ``partial``)."""
+        conv = self.get(conversation_id, owner)
+        if not conv.turn_job_id:
+            return {"turn": None, "state": "idle"}
+        try:
+            status = self.jobs.cancel(conv.turn_job_id, owner)
+        except JobNotFound:
+            return {"turn": conv.turn_job_id, "state": "idle"}
+        return {"turn": conv.turn_job_id, "state": status.get("state")}
+
+    def events(self, turn: str | None, owner: str, last_event_id: str | None) -> Iterator[RelayEvent]:
+        """The browser events of turn ``turn`` (a conversation's ``turn_job_id``) after ``last_event_id``,
+        heartbeats included; each upstream call ends with ``done``, and the stream with the turn's last ``done``
+        (or ``error`` / ``cancelled``)."""
+        if not turn:
+            raise NotFound("There is no answer to follow in this conversation.")
+        try:
+            events = self.jobs.events(turn, owner, last_event_id, heartbeats=True)
+        except JobNotFound:
+            raise NotFound("The answer has expired; reload the conversation.") from None
+        except InvalidEventId:
+            raise RequestError("Last-Event-ID", "is not an event id of this conversation's answer") from None
+        return _renamed(events)
+
+
+def _renamed(events: Iterator[RelayEvent]) -> Iterator[RelayEvent]:
+    try:
+        for event in events:
+            yield RelayEvent(event.id, "done", event.data) if event.event == CALL_DONE else event
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
