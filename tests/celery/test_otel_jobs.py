@@ -4,6 +4,7 @@ task headers. With the in-memory span exporter, in-process (threads) and through
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -114,6 +115,7 @@ def celery_worker(redis_url: str, clean_fake: Any) -> Iterator[tuple[Any, Any, l
 
     prefix = f"cwtest-{uuid.uuid4().hex[:12]}"
     records: list[UsageRecord] = []
+    root_level = logging.getLogger().level
     app = Celery(f"cw-{prefix}", broker=redis_url, set_as_current=False)
     app.conf.update(
         task_default_queue=f"{prefix}-queue",
@@ -144,6 +146,7 @@ def celery_worker(redis_url: str, clean_fake: Any) -> Iterator[tuple[Any, Any, l
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield app, service, records
     finally:
+        logging.getLogger().setLevel(root_level)  # Celery's worker logging set the root logger to ERROR
         service.close()
         cleanup_prefix(redis_url, prefix)
 
