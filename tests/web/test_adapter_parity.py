@@ -334,6 +334,20 @@ def test_bad_job_bodies(servers: list[Server], fake_claude: Any) -> None:
     assert fake_claude.requests == []
 
 
+def _estimates_checked(result: dict[str, Any]) -> dict[str, Any]:
+    """The output tokens (and so the cost) of a cancelled answer are estimated from what streamed before the cancel
+    landed, which is timing: check they are a positive estimate, then leave them out of the comparison."""
+    usages = [row for row in result["rows"]]
+    for key in ("status", "cancel again"):
+        usages += result[key]["json"].get("usage", [])
+    for usage in usages:
+        assert usage["status"] == "aborted" and usage["output_tokens"] >= 1, usage
+        if "estimated" in usage:
+            assert usage["estimated"] is True, usage
+        usage["output_tokens"] = usage["cost"] = "<estimated>"
+    return result
+
+
 def test_job_cancel(job_servers: list[Server], fake_claude: Any) -> None:
     """Cancel a slow job mid-answer: it ends with a ``cancelled`` event, its status says so, usage ``aborted``.
 
@@ -367,15 +381,17 @@ def test_job_cancel(job_servers: list[Server], fake_claude: Any) -> None:
             cancelled["json"].pop("usage", None)
         else:
             assert state == "cancelling" and "finished_at" not in cancelled["json"], cancelled
-        results[server.kind] = {
-            "head": head,
-            "last": {k: v for k, v in events[-1].items() if k != "id"},
-            "rest": {"status": rest.status_code, "headers": headers_that_matter(rest)},
-            "cancel": cancelled,
-            "status": scrub(_json_answer(status), ids),
-            "cancel again": scrub(_json_answer(again), ids),
-            "rows": [usage_tuple(row, ids) for row in rows],
-        }
+        results[server.kind] = _estimates_checked(
+            {
+                "head": head,
+                "last": {k: v for k, v in events[-1].items() if k != "id"},
+                "rest": {"status": rest.status_code, "headers": headers_that_matter(rest)},
+                "cancel": cancelled,
+                "status": scrub(_json_answer(status), ids),
+                "cancel again": scrub(_json_answer(again), ids),
+                "rows": [usage_tuple(row, ids) for row in rows],
+            }
+        )
     assert_same(results)
     first = results["flask"]
     assert first["last"] == {"event": "cancelled", "data": {"reason": "cancelled"}}
