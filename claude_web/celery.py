@@ -131,6 +131,7 @@ class _WorkerState:
                     clients, recorder = runtime.job_clients(config), runtime.job_recorder(config)
                 else:
                     clients, recorder = config.make_clients(), config.recorder()
+                budget = runtime if runtime is not None and hasattr(runtime, "job_finished") else None
                 self._runner = JobRunner(
                     config.make_relay(),
                     clients,
@@ -139,6 +140,7 @@ class _WorkerState:
                     client_max_retries=config.client_max_retries,
                     create_timeout=config.create_timeout,
                     batch_poll_interval=config.batch_poll_interval,
+                    budget=budget,
                 )
                 self._pid = os.getpid()
             return self._runner

@@ -22,7 +22,7 @@ from claude_web.usage import UsageRecord
 
 from .fields import CostField, TokenCountField
 
-__all__ = ["AbstractTokenUsage", "TokenUsage", "UsageStatus"]
+__all__ = ["AbstractTokenUsage", "BudgetCounter", "BudgetMarker", "BudgetReservation", "TokenUsage", "UsageStatus"]
 
 
 class UsageStatus(models.TextChoices):
@@ -176,3 +176,45 @@ class TokenUsage(AbstractTokenUsage):
             models.Index(fields=["user", "created_at"], name="claude_web_user_created_idx"),
             models.Index(fields=["model", "created_at"], name="claude_web_model_created_idx"),
         ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# budgets kept in the database (QUOTAS STORE "database", or a cache that is not Redis): the tables of
+# claude_web.web.budgets.SqlBudgetStore, which reads and writes them with plain SQL and row locks
+
+
+class BudgetCounter(models.Model):
+    """One budget counter (settled use and the holds of calls in flight) or one requests-per-minute window."""
+
+    name = models.CharField(_("name"), max_length=191, primary_key=True)
+    used = models.BigIntegerField(_("used"), default=0)
+    held = models.BigIntegerField(_("held"), default=0)
+    stamps = models.TextField(_("request times"), blank=True, default="")
+    expires_at = models.FloatField(_("expires at (epoch seconds)"))
+
+    class Meta:
+        db_table = "claude_web_budget_counter"
+        verbose_name = _("budget counter")
+
+
+class BudgetReservation(models.Model):
+    """What a call in flight holds on each counter, until it settles or ``expires_at`` passes (then it is swept)."""
+
+    id = models.CharField(_("id"), max_length=64, primary_key=True)
+    holds = models.TextField(_("holds"))
+    expires_at = models.FloatField(_("expires at (epoch seconds)"), db_index=True)
+
+    class Meta:
+        db_table = "claude_web_budget_reservation"
+        verbose_name = _("budget reservation")
+
+
+class BudgetMarker(models.Model):
+    """A fact remembered for a while: a settled usage record, a finished reservation, an alert sent."""
+
+    name = models.CharField(_("name"), max_length=191, primary_key=True)
+    expires_at = models.FloatField(_("expires at (epoch seconds)"), db_index=True)
+
+    class Meta:
+        db_table = "claude_web_budget_marker"
+        verbose_name = _("budget marker")

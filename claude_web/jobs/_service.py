@@ -7,7 +7,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,7 +17,7 @@ from ..usage import UsageRecorder
 from ..web.sse import write_events
 from ._config import ClientRegistry, JobsConfig, import_string
 from ._model import _JOB_ID, TASK_NAMES, JobNotFound, JobRequestError, RetryJob, validate_params
-from ._runner import JobRunner, _now
+from ._runner import BudgetHooks, JobRunner, _now
 
 log = logging.getLogger("claude_web.jobs")
 
@@ -156,12 +156,17 @@ class JobService:
 
     @classmethod
     def from_config(
-        cls, config: JobsConfig, *, clients: ClientRegistry | None = None, recorder: UsageRecorder | None = None
+        cls,
+        config: JobsConfig,
+        *,
+        clients: ClientRegistry | None = None,
+        recorder: UsageRecorder | None = None,
+        budget: BudgetHooks | None = None,
     ) -> JobService:
         """Celery + Redis when ``config.redis_url`` is set, else threads + memory; logs the mode chosen.
 
-        ``clients`` and ``recorder`` are the app's (the web runtime passes its own); without them they come from
-        ``config`` (``client_factory``, ``usage_recorder``) or the environment.
+        ``clients``, ``recorder`` and ``budget`` are the app's (the web runtime passes its own); without them
+        they come from ``config`` (``client_factory``, ``usage_recorder``) or the environment.
         """
         relay = config.make_relay()
         clients = clients or config.make_clients()
@@ -178,6 +183,7 @@ class JobService:
                 client_max_retries=config.client_max_retries,
                 create_timeout=config.create_timeout,
                 batch_poll_interval=config.batch_poll_interval,
+                budget=budget,
             )
             executor = ThreadExecutor(runner, threads=config.threads)
             log.info(
@@ -187,14 +193,22 @@ class JobService:
             )
         return cls(relay, executor, clients=clients, heartbeat=config.heartbeat)
 
-    def start(self, kind: str, params: Any, *, owner: str, alias: Any = "default") -> Job:
-        """Validate and enqueue a job; :class:`JobRequestError` for bad input (nothing is enqueued then)."""
+    def start(
+        self, kind: str, params: Any, *, owner: str, alias: Any = "default", context: Mapping[str, Any] | None = None
+    ) -> Job:
+        """Validate and enqueue a job; :class:`JobRequestError` for bad input (nothing is enqueued then).
+
+        ``context`` is what the job's admission returned (:meth:`~claude_web.web.runtime.WebRuntime.admit`): it
+        travels with the job and every usage record of the job carries it.
+        """
         if not owner:
             raise JobRequestError("owner", "jobs need an owner")
         checked = validate_params(kind, params)
         alias = self.clients.validate(alias)
         job_id = secrets.token_urlsafe(18)
         fields = {"owner": owner, "kind": kind, "alias": alias, "created_at": _now()}
+        if context:
+            fields["usage_context"] = json.dumps(dict(context), separators=(",", ":"), default=str)
         self.relay.create_job(job_id, fields)
         try:
             self.executor.submit(kind, job_id, alias, checked, owner)
