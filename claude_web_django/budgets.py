@@ -6,7 +6,8 @@
   django-redis) keeps budgets in that Redis with Lua scripts; a local-memory cache keeps them in this process
   (system check ``W002``); any other cache (database, file, Memcached) keeps them in the database instead, since
   those caches cannot count atomically;
-- ``"database"``: the tables of migration ``0004_budgets`` in ``USAGE["DATABASE"]``, with row locks;
+- ``"database"``: the tables of migration ``0004_budgets`` in ``USAGE["DATABASE"]``, with row locks, in
+  transactions of their own on a few threads per process (:data:`THREADS`);
 - ``"redis"`` (``QUOTAS["REDIS_URL"]``) and ``"memory"`` are built by the web layer itself.
 
 Lost counters are rebuilt from the ``TokenUsage`` ledger (:class:`DjangoLedger`): a caller's records are those
@@ -16,8 +17,8 @@ its ``alias`` column, the site's all of them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,23 +43,25 @@ _T = TypeVar("_T")
 _REDIS_CACHES = ("django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache")
 _PER_PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
 _executor: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+THREADS = 4
+"""Threads (and database connections) per process for budget transactions."""
 
 
-def _in_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+def _in_budget_thread(work: Callable[[], _T]) -> _T:
+    """Run budget work on the budget threads: their own few connections, in their own transactions.
 
-
-def _off_the_loop(work: Callable[[], _T]) -> _T:
-    """Run ORM work: here, or from an event loop in a worker thread (the ORM refuses to run on a loop)."""
+    So a reservation commits at once even inside a request's transaction (``ATOMIC_REQUESTS``), an event loop
+    never runs the ORM, and a process holds a few budget connections however many requests it serves (under ASGI
+    every request has a thread of its own, and a connection with it).
+    """
     global _executor
-    if not _in_event_loop():
-        return work()
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="claude-web-budget")
+        with _lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="claude-web-budget")
+    if threading.current_thread().name.startswith("claude-web-budget"):
+        return work()
 
     def run() -> _T:
         try:
@@ -106,7 +109,7 @@ class DjangoBudgetStore(SqlBudgetStore):
 
     def _run(self, work: Callable[[Tx], _T]) -> _T:
         parent = super()._run
-        return _off_the_loop(lambda: parent(work))
+        return _in_budget_thread(lambda: parent(work))
 
 
 class DjangoLedger:
@@ -117,7 +120,7 @@ class DjangoLedger:
         self.store_context = usage.store_context
 
     def totals(self, scope: Scope, since: datetime, until: datetime) -> tuple[int, Decimal]:
-        return _off_the_loop(lambda: self._totals(scope, since, until))
+        return _in_budget_thread(lambda: self._totals(scope, since, until))
 
     def _totals(self, scope: Scope, since: datetime, until: datetime) -> tuple[int, Decimal]:
         from .models import TokenUsage

@@ -15,6 +15,7 @@ setting fails ``init_app`` with a :class:`ConfigError` that names the key and sa
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,7 +73,12 @@ def _defaults() -> dict[str, Any]:
             if section == "QUOTAS" and key in _LIMITS:
                 continue  # the limits and budget policy go in the CLAUDE_WEB_QUOTAS dict
             out[flat_name(section, key)] = FLASK_DEFAULTS.get(section, {}).get(key, value)
+            _SECTION_KEY[flat_name(section, key)] = (section, key)
     return out
+
+
+_SECTION_KEY: dict[str, tuple[str, str]] = {}
+_SHORT = {"QUOTAS": "QUOTA", "STREAMING": "STREAM"}  # the section dicts' other accepted names
 
 
 DEFAULTS: dict[str, Any] = _defaults()
@@ -80,9 +86,17 @@ DEFAULTS: dict[str, Any] = _defaults()
 
 
 def set_defaults(config: dict[str, Any]) -> None:
-    """``config.setdefault`` for every key in :data:`DEFAULTS` (the one place defaults live)."""
+    """``config.setdefault`` for every key in :data:`DEFAULTS` (the one place defaults live), except a key the
+    app gave inside its section's dict (``CLAUDE_WEB_QUOTAS = {"KEY_PREFIX": ...}``): a default of the flat key
+    would otherwise win over it."""
     for key, value in DEFAULTS.items():
-        config.setdefault(key, value)
+        where = _SECTION_KEY.get(key)
+        if where is not None:
+            section, name = where
+            dicts = (config.get(f"CLAUDE_WEB_{section}"), config.get(f"CLAUDE_WEB_{_SHORT.get(section, section)}"))
+            if any(isinstance(given, Mapping) and name in given for given in dicts):
+                continue
+        config.setdefault(key, copy.deepcopy(value))  # a default dict is never shared between apps
 
 
 def read_settings(config: Mapping[str, Any], *, testing: bool = False, debug: bool = False) -> WebSettings:

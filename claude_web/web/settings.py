@@ -720,7 +720,7 @@ def _nest(
             if section in nested and isinstance(nested[section], dict) and isinstance(value, Mapping):
                 nested[section] = {**value, **nested[section]}  # single keys win over the section dict
             else:
-                nested[section] = value
+                nested[section] = dict(value) if isinstance(value, Mapping) else value  # never the caller's dict
         else:
             current = nested.setdefault(section, {})
             if isinstance(current, dict):
