@@ -58,6 +58,7 @@ def _stamps(text: Any) -> list[float]:
 class _SqlTx:
     def __init__(self, session: SqlSession, dialect: str) -> None:
         self.db = session
+        self.dialect = dialect
         self.lock = "" if dialect == "sqlite" else " FOR UPDATE"
         self.skip = "" if dialect == "sqlite" else " FOR UPDATE SKIP LOCKED"
         self.insert = "INSERT IGNORE INTO {} " if dialect == "mysql" else "INSERT INTO {} "
@@ -84,12 +85,28 @@ class _SqlTx:
                 (row.name, row.used, row.held, json.dumps(row.stamps) if row.stamps else "", row.expires_at),
             )
 
-    def save_counter(self, row: Counter) -> None:
-        stamps = json.dumps([round(t, 3) for t in row.stamps]) if row.stamps else ""
-        self.db.execute(
-            f"UPDATE {COUNTER_TABLE} SET used = %s, held = %s, stamps = %s, expires_at = %s WHERE name = %s",
-            (row.used, row.held, stamps, row.expires_at, row.name),
-        )
+    def save_counters(self, rows: Sequence[Counter]) -> None:
+        values = [
+            (row.name, row.used, row.held, json.dumps([round(t, 3) for t in row.stamps]) if row.stamps else "",
+             row.expires_at)
+            for row in rows
+        ]  # fmt: skip
+        if not values:
+            return
+        if self.dialect == "postgresql":  # one statement for all of them
+            marks = ", ".join(["(%s::varchar, %s::bigint, %s::bigint, %s::text, %s::double precision)"] * len(values))
+            self.db.execute(
+                f"UPDATE {COUNTER_TABLE} AS c SET used = v.used, held = v.held, stamps = v.stamps, "
+                f"expires_at = v.expires_at FROM (VALUES {marks}) AS v(name, used, held, stamps, expires_at) "
+                "WHERE c.name = v.name",
+                [item for value in values for item in value],
+            )
+            return
+        for name, used, held, stamps, expires_at in values:
+            self.db.execute(
+                f"UPDATE {COUNTER_TABLE} SET used = %s, held = %s, stamps = %s, expires_at = %s WHERE name = %s",
+                (used, held, stamps, expires_at, name),
+            )
 
     def _hold(self, row: tuple[Any, ...]) -> Hold:
         holds = json.loads(row[1]) if row[1] else {}
@@ -130,9 +147,16 @@ class _SqlTx:
         return bool(rows)
 
     def mark(self, name: str, expires_at: float, now: float) -> bool:
-        self.db.execute(f"DELETE FROM {MARKER_TABLE} WHERE name = %s AND expires_at <= %s", (name, now))
-        changed = self.db.execute(
-            self.insert.format(MARKER_TABLE) + f"(name, expires_at) VALUES (%s, %s){self.ignore}", (name, expires_at)
+        if self.dialect == "mysql":
+            self.db.execute(f"DELETE FROM {MARKER_TABLE} WHERE name = %s AND expires_at <= %s", (name, now))
+            changed = self.db.execute(
+                f"INSERT IGNORE INTO {MARKER_TABLE} (name, expires_at) VALUES (%s, %s)", (name, expires_at)
+            )
+            return changed == 1
+        changed = self.db.execute(  # new, or replacing one that expired: one statement
+            f"INSERT INTO {MARKER_TABLE} AS m (name, expires_at) VALUES (%s, %s) ON CONFLICT (name) "
+            "DO UPDATE SET expires_at = excluded.expires_at WHERE m.expires_at <= %s",
+            (name, expires_at, now),
         )
         return changed == 1
 

@@ -177,7 +177,7 @@ class Tx(Protocol):
 
     def add_counters(self, rows: Sequence[Counter]) -> None: ...
 
-    def save_counter(self, row: Counter) -> None: ...
+    def save_counters(self, rows: Sequence[Counter]) -> None: ...
 
     def reservation(self, res_id: str) -> Hold | None: ...
 
@@ -250,20 +250,21 @@ class LockingBudgetStore:
                 if not _fits(row, charge.amount, charge.limit):
                     busy = row.used + max(charge.amount, 1) <= charge.limit
                     return Outcome("refused", charge=index, busy=busy)
+            changed: dict[str, Counter] = {}
             for window in windows:
-                row = rows[window.key]
+                row = changed[window.key] = rows[window.key]
                 row.stamps.append(now)
                 row.expires_at = now + window.span
-                tx.save_counter(row)
             holds: dict[str, int] = {}
             if res_id:
                 for charge in charges:
                     if charge.amount > 0:
-                        rows[charge.key].held += charge.amount
+                        row = changed[charge.key] = rows[charge.key]
+                        row.held += charge.amount
                         holds[charge.key] = holds.get(charge.key, 0) + charge.amount
-                        tx.save_counter(rows[charge.key])
-                if holds:
-                    tx.save_reservation(Hold(res_id, holds, now + ttl), new=True)
+            tx.save_counters([changed[key] for key in sorted(changed)])
+            if holds:
+                tx.save_reservation(Hold(res_id, holds, now + ttl), new=True)
             return Outcome("ok")
 
         return self._run(work)
@@ -289,7 +290,7 @@ class LockingBudgetStore:
                 if delta:
                     rows[key].held += delta
                     holds[key] = holds.get(key, 0) + delta
-                    tx.save_counter(rows[key])
+            tx.save_counters([rows[key] for key in sorted(deltas) if deltas[key]])
             tx.save_reservation(Hold(res_id, holds, now + ttl), new=hold is None)
             return Outcome("ok", exhausted=exhausted)
 
@@ -329,8 +330,7 @@ class LockingBudgetStore:
                 row.used += charge.amount
                 changed.add(charge.key)
                 used.append(row.used)
-            for key in sorted(changed):
-                tx.save_counter(rows[key])
+            tx.save_counters([rows[key] for key in sorted(changed)])
             return Outcome("ok", used=tuple(used))
 
         return self._run(work)
@@ -353,8 +353,7 @@ class LockingBudgetStore:
                 if key in rows:
                     rows[key].held = max(0, rows[key].held - amount)
             tx.drop_reservation(hold.id)
-        for row in rows.values():
-            tx.save_counter(row)
+        tx.save_counters([rows[key] for key in sorted(rows)])
 
     def sweep(self, now: float, limit: int = 100) -> int:
         def work(tx: Tx) -> int:
@@ -413,8 +412,9 @@ class _MemoryTx:
                 row.name, Counter(row.name, row.used, row.held, list(row.stamps), row.expires_at)
             )
 
-    def save_counter(self, row: Counter) -> None:
-        self.s._counters[row.name] = row
+    def save_counters(self, rows: Sequence[Counter]) -> None:
+        for row in rows:
+            self.s._counters[row.name] = row
 
     def reservation(self, res_id: str) -> Hold | None:
         hold = self.s._holds.get(res_id)
