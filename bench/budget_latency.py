@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from claude_web.pricing import DEFAULT_PRICING  # noqa: E402
 from claude_web.usage import UsageRecord  # noqa: E402
-from claude_web.web.budgets import BudgetStore, Budgets, MemoryBudgetStore, RedisBudgetStore, SqlBudgetStore  # noqa: E402
+from claude_web.web.budgets import Budgets, BudgetStore, MemoryBudgetStore, RedisBudgetStore, SqlBudgetStore  # noqa: E402
 from claude_web.web.settings import parse_settings  # noqa: E402
 
 PARAMS = {
