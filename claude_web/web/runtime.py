@@ -201,7 +201,8 @@ class WebRuntime:
         """Every limit a call must pass before it goes upstream, for the quota ``key`` (``user:42``...).
 
         Reserves the call's worst case on every budget it counts against (the caller's, its client alias's, the
-        site's; ``job``: held until the job ends). Raises the refusal (:class:`~claude_web.quotas.QuotaExceeded`
+        site's). With ``job`` the reservation is held until released: a job (its worker releases it), or an
+        admission for several calls, e.g. a tool loop (``release(admitted, force=True)`` when it is over). Raises the refusal (:class:`~claude_web.quotas.QuotaExceeded`
         429, a 503 ``ServiceUnavailable`` when the store is down and ``FAIL_OPEN`` is off). Returns what the call's
         usage records must carry in their context (``quota_key``, ``reservation``, ``reserved``), so that its
         record settles exactly what admitting it took. Chat, jobs, batches and conversations all call this one

@@ -129,11 +129,13 @@ def test_ensure_tops_up_renews_and_says_exhausted(store: BudgetStore) -> None:
     assert store.ensure("r1", [charge(store, "a", 100, 50)], NOW, 10).ok
     assert state(store, "a") == (0, 50)
     assert store.reserve("r2", [charge(store, "a", 100, 40)], [], NOW, 10).ok
-    refused = store.ensure("r1", [charge(store, "a", 100, 70)], NOW, 10)
+    refused = store.ensure("r1", [charge(store, "a", 100, 70)], NOW + 8, 10)
     assert refused.status == "refused" and refused.exhausted
     assert state(store, "a") == (0, 90)
+    assert store.sweep(NOW + 12) == 1  # r2 expired; r1's hold was renewed by the refused top-up
+    assert state(store, "a") == (0, 50)
     store.settle("", "unadmitted", [charge(store, "a", 100, 100)], True, NOW)  # a call nobody admitted
-    outcome = store.ensure("r2", [charge(store, "a", 100, 40)], NOW, 10)
+    outcome = store.ensure("r1", [charge(store, "a", 100, 50)], NOW + 12, 10)
     assert outcome.ok and outcome.exhausted
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -222,6 +223,21 @@ def test_a_model_without_a_price_cannot_pass_a_cost_budget() -> None:
     assert tokens_only.budgets.admit("user:1", params(model="my-own-model"))["reservation"]
 
 
+def test_an_admission_for_several_calls_is_held_until_released() -> None:
+    h = Harness(quotas(TOKENS_PER_DAY=1000))
+    loop = h.budgets.admit("user:1", params(300), job=True)  # a tool loop: held until it is over
+    assert loop["reservation"].startswith("j")
+    h.finish(loop, 20, 100)
+    assert h.line("user:1", "tokens_per_day").reserved == 318 - 120  # each call shrinks the hold by its use
+    h.finish(loop, 30, 20)
+    line = h.line("user:1", "tokens_per_day")
+    assert (line.used, line.reserved) == (170, 148)
+    h.budgets.release(loop)  # not this process's one-call hold: nothing happens without force
+    assert h.line("user:1", "tokens_per_day").reserved == 148
+    h.budgets.release(loop, force=True)
+    assert h.line("user:1", "tokens_per_day").reserved == 0
+
+
 def test_release_gives_back_a_call_that_never_started() -> None:
     h = Harness(quotas(TOKENS_PER_DAY=400))
     context = h.budgets.admit("user:1", params(300))
@@ -389,3 +405,59 @@ def test_reports_render() -> None:
     )
     assert rows[("global", "requests_per_minute")]["used"] == 2
     assert rows[("global", "cost_per_day")]["used"] == "0.00146000"
+
+
+# -- settings and the runtime ---------------------------------------------------------------------------------
+
+
+def test_settings_say_what_to_write() -> None:
+    from claude_web.web.settings import ConfigError, settings_from_env, settings_from_flat
+
+    cfg = parse_settings({"QUOTAS": {"PER_ALIAS": {"*": {"COST_PER_DAY": 5}}, "GLOBAL": {"TOKENS_PER_MONTH": 10}}})
+    assert cfg.quotas.enabled and cfg.quotas.alias_limits("any").cost_per_day == Decimal(5)
+    assert cfg.quotas.alert_at == (Decimal("0.8"), Decimal("1"))
+    for bad, words in (
+        ({"ON_EXHAUSTED": "explode"}, "must be 'finish' or 'stop'"),
+        ({"ALERT_AT": [0.8, 1.5]}, "between 0 and 1"),
+        ({"GLOBAL": {"TOKENS": 5}}, "unknown key(s) 'TOKENS'"),
+        ({"PER_ALIAS": {"default": {"COST_PER_DAY": "-1"}}}, "CLAUDE_WEB['QUOTAS']['PER_ALIAS']['default']"),
+        ({"INPUT_TOKENS": "guess"}, "'estimate' or 'count'"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(words)):
+            parse_settings({"QUOTAS": bad})
+    flat = settings_from_flat(
+        {
+            "CLAUDE_WEB_QUOTAS": {"GLOBAL": {"COST_PER_DAY": "9"}, "KEY_PREFIX": "mine"},
+            "CLAUDE_WEB_QUOTA_ON_EXHAUSTED": "stop",
+        }
+    )
+    assert (flat.quotas.on_exhausted, flat.quotas.key_prefix) == ("stop", "mine")
+    assert flat.quotas.global_limits.cost_per_day == Decimal(9)
+    env = settings_from_env(
+        {"CLAUDE_WEB_QUOTAS_GLOBAL": '{"COST_PER_DAY": "3"}', "CLAUDE_WEB_QUOTAS_RESERVATION_TTL": "30"}
+    )
+    assert env.quotas.global_limits.cost_per_day == Decimal(3) and env.quotas.reservation_ttl == 30.0
+
+
+def test_count_mode_asks_the_api_for_the_prompt(fake_claude: Any) -> None:
+    from claude_web.web.runtime import WebRuntime
+
+    records: list[UsageRecord] = []
+    runtime = WebRuntime(
+        parse_settings(
+            {
+                "CLIENTS": {"default": {"BACKEND": "fake", "OPTIONS": {"base_url": fake_claude.base_url}}},
+                "QUOTAS": {"STORE": "memory", "TOKENS_PER_DAY": 10_000, "INPUT_TOKENS": "count"},
+            }
+        ),
+        notify=records.append,
+    )
+    try:
+        long_prompt = params(100, text="word " * 400)  # 2,000 characters: FakeClaude counts 503 tokens
+        context = runtime.admit("user:1", long_prompt)
+        assert fake_claude.last_request.path == "/v1/messages/count_tokens"
+        assert context["reserved"]["tokens"] == 503 + 100
+        assert worst_case(long_prompt, DEFAULT_PRICING).tokens == 681 + 100  # the estimate would have held more
+        assert records == []  # counting is not a usage record
+    finally:
+        runtime.close()

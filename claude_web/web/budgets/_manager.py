@@ -34,7 +34,7 @@ from ...usage import UsageRecord
 from ..errors import WebError
 from ..settings import QuotaSettings
 from ._estimate import WorstCase, worst_case_of
-from ._plan import Line, Plan, Scope, cost_units, from_units, plan
+from ._plan import HELD, Line, Plan, Scope, cost_units, from_units, is_held, plan
 from ._store import BudgetStore, Charge, Outcome, Window
 
 __all__ = ["BudgetAlert", "BudgetUnpriced", "Budgets", "Ledger"]
@@ -77,8 +77,8 @@ class BudgetUnpriced(WebError):
     type = "budget_unpriced"
 
 
-def _new_id() -> str:
-    return secrets.token_hex(10)
+def _new_id(held: bool) -> str:
+    return (HELD if held else "") + secrets.token_hex(10)
 
 
 def _str(value: Any) -> str | None:
@@ -146,8 +146,14 @@ class Budgets:
     def admit(
         self, key: str | None, params: Mapping[str, Any], *, alias: str | None = None, job: bool = False
     ) -> dict[str, Any]:
-        """Reserve the worst case of a call (``job``: of a job, held until the job ends) or raise the refusal
-        (:class:`~claude_web.quotas.QuotaExceeded`, :class:`BudgetUnpriced`). Returns the usage-context keys."""
+        """Reserve the worst case of a call or raise the refusal (:class:`~claude_web.quotas.QuotaExceeded`,
+        :class:`BudgetUnpriced`). Returns the usage-context keys its records carry.
+
+        One call's reservation is settled by its record. With ``job`` it is held until released instead: a job (its
+        worker releases it when the job ends), or any admission that makes several calls (a tool loop: each
+        call's record counts and shrinks the hold; :meth:`release` with ``force`` gives back the rest); its TTL
+        is ``JOB_RESERVATION_TTL``.
+        """
         now = self.clock()
         self._maybe_sweep(now)
         context: dict[str, Any] = {"quota_key": key} if key else {}
@@ -167,7 +173,7 @@ class Budgets:
                     "operators."
                 )
         holds = bool(worst.tokens or worst.cost) and bool(laid.lines)
-        res_id = _new_id() if holds else ""
+        res_id = _new_id(job) if holds else ""
         charges = self._charges(laid.lines, worst.tokens, worst.cost)
         windows = [Window(w.key, w.limit, w.span) for w in laid.windows]
         ttl = self.settings.job_reservation_ttl if job else self.settings.reservation_ttl
@@ -263,8 +269,8 @@ class Budgets:
 
     # -- settling -------------------------------------------------------------------------------------------------
     def settle(self, record: UsageRecord) -> None:
-        """Count a finished call (its record) and release what its admission held: a job's hold is shrunk by
-        what each of its calls used and given back when the job ends (:meth:`job_finished`)."""
+        """Count a finished call (its record) and release what its admission held; a held admission (a job) is
+        shrunk by what each of its calls used and given back when it ends (:meth:`job_finished`, :meth:`release`)."""
         context = record.context
         res_id = _str(context.get("reservation")) or ""
         key = _str(context.get("quota_key")) or _str(context.get("owner"))
@@ -274,7 +280,7 @@ class Budgets:
         if not laid.lines and not res_id:
             return
         charges = self._charges(laid.lines, record.total_tokens, cost_units(record.cost))
-        final = context.get("job_id") is None
+        final = not is_held(res_id)
         if final and res_id:
             with self._lock:
                 self._open.pop(res_id, None)

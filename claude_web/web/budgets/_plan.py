@@ -40,6 +40,15 @@ WINDOW_SECONDS = 60.0
 _GRACE = 86_400.0  # counters outlive their period by a day (reports of the period just ended)
 
 
+HELD = "j"
+"""Reservation ids of admissions held until released (jobs, several calls) start with this."""
+
+
+def is_held(res_id: str) -> bool:
+    """Whether a reservation is held until released (its records shrink it) rather than settled by its record."""
+    return res_id.startswith(HELD)
+
+
 def cost_units(cost: Decimal | None) -> int:
     """USD -> whole units of 1e-8 USD, rounded up (``None``: 0).
 

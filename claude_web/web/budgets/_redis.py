@@ -146,6 +146,10 @@ for c = 1, #chs do
   if u >= chs[c][2] then exhausted = '1' end
   local delta = math.max(0, chs[c][3] - num(redis.call('HGET', rkey, chs[c][1])))
   if delta > 0 and u + h + delta > chs[c][2] then
+    if redis.call('EXISTS', rkey) == 1 then  -- no more room, but what it holds stays held while the call lives
+      redis.call('HSET', rkey, '_e', fmt(now + ttl))
+      redis.call('ZADD', prefix .. ':rx', fmt(now + ttl), rid)
+    end
     return {'refused', 'charge', tostring(c - 1), '0', '1'}
   end
   deltas[c] = delta

@@ -284,6 +284,8 @@ class LockingBudgetStore:
             for index, charge in enumerate(charges):
                 delta = deltas[charge.key]
                 if delta and not _fits(rows[charge.key], delta, charge.limit):
+                    if hold is not None:  # no more room, but what it holds stays held while the call lives
+                        tx.save_reservation(Hold(res_id, hold.holds, now + ttl), new=False)
                     return Outcome("refused", charge=index, exhausted=True)
             holds = dict(current)
             for key, delta in deltas.items():

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._estimate import WorstCase, worst_case_of
-from ._plan import cost_units, plan
+from ._plan import cost_units, is_held, plan
 
 if TYPE_CHECKING:
     from ._manager import Budgets
@@ -52,13 +52,15 @@ def _reserved(context: Mapping[str, Any]) -> WorstCase | None:
 class Watch:
     """Call it with each stream event; ``True`` means: stop the stream now (the budget ran out, policy ``stop``)."""
 
-    __slots__ = ("_budgets", "_job", "_lines", "_need", "_next", "_params", "_reserved", "_ttl", "res_id", "stopped")
+    __slots__ = (
+        "_budgets", "_job", "_lines", "_need", "_next", "_params", "_reserved", "_ttl", "_warned", "res_id", "stopped",
+    )  # fmt: skip
 
     def __init__(self, budgets: Budgets, res_id: str, context: Mapping[str, Any], params: Mapping[str, Any]) -> None:
         self._budgets = budgets
         self.res_id = res_id
         self._params = params
-        self._job = context.get("job_id") is not None
+        self._job = is_held(res_id)
         key = context.get("quota_key") or context.get("owner")
         alias = context.get("alias")
         scopes = budgets.scopes(key if isinstance(key, str) else None, alias if isinstance(alias, str) else None)
@@ -68,6 +70,7 @@ class Watch:
         self._reserved = _reserved(context)
         self._need = self._reserved
         self._next = time.monotonic() + self._ttl / 3
+        self._warned = False
         self.stopped = False
 
     def __call__(self, event: Any) -> bool:
@@ -112,8 +115,11 @@ class Watch:
 
     def _exhausted(self) -> bool:
         if self._budgets.settings.on_exhausted != "stop":
-            log.warning("budget ran out during the answer of reservation %s; finishing it (ON_EXHAUSTED)", self.res_id)
-            self._need = None  # say it once
+            if not self._warned:
+                self._warned = True
+                log.warning(
+                    "budget ran out during the answer of reservation %s; finishing it (ON_EXHAUSTED)", self.res_id
+                )
             return False
         log.info("budget ran out during the answer of reservation %s; stopping it (ON_EXHAUSTED 'stop')", self.res_id)
         self._budgets._stop(self.res_id)
