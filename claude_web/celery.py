@@ -135,6 +135,7 @@ class _WorkerState:
                     clients, recorder = runtime.job_clients(config), runtime.job_recorder(config)
                 else:
                     clients, recorder = config.make_clients(), config.recorder()
+                budget = runtime if runtime is not None and hasattr(runtime, "job_finished") else None
                 self._runner = JobRunner(
                     config.make_relay(),
                     clients,
@@ -144,6 +145,7 @@ class _WorkerState:
                     create_timeout=config.create_timeout,
                     batch_poll_interval=config.batch_poll_interval,
                     conversations=runtime.turn_runner() if runtime is not None else None,
+                    budget=budget,
                 )
                 self._pid = os.getpid()
             return self._runner

@@ -1,13 +1,15 @@
-"""Per-user quotas checked before an upstream call: requests per minute, tokens per day and month, cost per month.
+"""Quota limits and the refusal a request over one gets.
 
-Counters live in a :class:`CounterStore`: the Django app adapts its cache, Flask uses :class:`RedisCounterStore`,
-tests and single-process demos can use :class:`MemoryCounterStore`. Over a limit, :meth:`Quota.check` raises
-:class:`QuotaExceeded` with ``retry_after`` seconds (the view answers 429 with a ``Retry-After`` header) and no
-upstream call is made. After a call, :meth:`Quota.consume` adds its tokens and cost.
+:class:`QuotaLimits` are the limits of one scope (requests per minute, tokens and cost per day and month);
+:class:`QuotaExceeded` is the refusal (429 with ``Retry-After``, and a message that says *when* to try again).
+The web layer enforces the limits with reservations that hold (:mod:`claude_web.web.budgets`).
 
->>> quota = Quota(QuotaLimits(requests_per_minute=10, tokens_per_day=100_000), MemoryCounterStore())
->>> quota.check("user:42")            # raises QuotaExceeded when over
->>> quota.consume("user:42", record)  # a UsageRecord
+:class:`Quota` and the counter stores below are the first release's fixed-window counters, kept for code that
+uses them directly: they check before a call and count after it, so concurrent calls can overshoot a limit.
+
+>>> QuotaExceeded("tokens_per_day", 3600, retry_at=datetime(2026, 11, 30, 14, 4, 10, tzinfo=timezone.utc),
+...               now=datetime(2026, 11, 30, 13, 4, 10, tzinfo=timezone.utc)).to_dict()["error"]["message"]
+'You have reached your daily token limit. Try again at 14:05 UTC.'
 """
 
 from __future__ import annotations
@@ -16,13 +18,22 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
 from .usage import UsageRecord
 
-__all__ = ["CounterStore", "MemoryCounterStore", "Quota", "QuotaExceeded", "QuotaLimits", "RedisCounterStore"]
+__all__ = [
+    "LIMIT_NAMES",
+    "CounterStore",
+    "MemoryCounterStore",
+    "Quota",
+    "QuotaExceeded",
+    "QuotaLimits",
+    "RedisCounterStore",
+    "retry_phrase",
+]
 
 _MICRO = Decimal(1_000_000)
 
@@ -78,54 +89,134 @@ class RedisCounterStore:
 
 @dataclass(frozen=True)
 class QuotaLimits:
-    """``None`` means no limit. ``cost_per_month`` is in USD."""
+    """The limits of one scope; ``None`` means no limit. Costs are USD.
+
+    >>> QuotaLimits.from_mapping({"TOKENS_PER_DAY": 200_000, "COST_PER_MONTH": "25"}).cost_per_month
+    Decimal('25')
+    """
 
     requests_per_minute: int | None = None
     tokens_per_day: int | None = None
     tokens_per_month: int | None = None
     cost_per_month: Decimal | None = None
+    cost_per_day: Decimal | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> QuotaLimits:
         """From a settings dict with keys ``REQUESTS_PER_MINUTE``, ``TOKENS_PER_DAY``, ``TOKENS_PER_MONTH``,
-        ``COST_PER_MONTH`` (case-insensitive); unknown keys raise ``ValueError`` naming them."""
+        ``COST_PER_DAY``, ``COST_PER_MONTH`` (case-insensitive); unknown keys raise ``ValueError`` naming them."""
         known = {f.upper() for f in cls.__dataclass_fields__}
         given = {str(k).upper(): v for k, v in data.items()}
         unknown = sorted(set(given) - known)
         if unknown:
             raise ValueError(f"unknown quota setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        cost = given.get("COST_PER_MONTH")
+        costs = {
+            k: None if given.get(k) is None else Decimal(str(given[k])) for k in ("COST_PER_MONTH", "COST_PER_DAY")
+        }
         return cls(
             requests_per_minute=given.get("REQUESTS_PER_MINUTE"),
             tokens_per_day=given.get("TOKENS_PER_DAY"),
             tokens_per_month=given.get("TOKENS_PER_MONTH"),
-            cost_per_month=None if cost is None else Decimal(str(cost)),
+            cost_per_month=costs["COST_PER_MONTH"],
+            cost_per_day=costs["COST_PER_DAY"],
         )
 
     @property
     def enabled(self) -> bool:
-        return any(
-            v is not None
-            for v in (self.requests_per_minute, self.tokens_per_day, self.tokens_per_month, self.cost_per_month)
-        )
+        return any(getattr(self, name) is not None for name in LIMIT_NAMES)
+
+
+LIMIT_NAMES = ("requests_per_minute", "tokens_per_day", "tokens_per_month", "cost_per_day", "cost_per_month")
+"""Every limit a scope can have, as :class:`QuotaLimits` names it (and a refusal's ``limit`` says)."""
+
+_LIMIT_WORDS = {
+    "requests_per_minute": "requests-per-minute",
+    "tokens_per_day": "daily token",
+    "tokens_per_month": "monthly token",
+    "cost_per_day": "daily spending",
+    "cost_per_month": "monthly spending",
+}
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def retry_phrase(when: datetime, now: datetime) -> str:
+    """When to try again, as a person reads it: the time rounded up to the minute, in UTC.
+
+    >>> now = datetime(2026, 11, 30, 14, 3, 20, tzinfo=timezone.utc)
+    >>> retry_phrase(datetime(2026, 11, 30, 14, 4, 5, tzinfo=timezone.utc), now)
+    'at 14:05 UTC'
+    >>> retry_phrase(datetime(2026, 12, 1, tzinfo=timezone.utc), now)
+    'tomorrow at 00:00 UTC'
+    >>> retry_phrase(datetime(2027, 1, 1, tzinfo=timezone.utc), now)
+    'on 1 January 2027 at 00:00 UTC'
+    """
+    when = when.astimezone(timezone.utc)
+    now = now.astimezone(timezone.utc)
+    if when.second or when.microsecond:
+        when = when.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    clock = f"{when:%H:%M} UTC"
+    days = (when.date() - now.date()).days
+    if days <= 0:
+        return f"at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    year = f" {when.year}" if when.year != now.year else ""
+    return f"on {when.day} {_MONTHS[when.month - 1]}{year} at {clock}"
 
 
 class QuotaExceeded(Exception):
-    """Over a limit; ``limit`` names which one, ``retry_after`` is whole seconds until it resets."""
+    """Over a limit. ``limit`` names which one (``tokens_per_day``...), ``scope`` whose (``user``: the caller's own,
+    ``alias``: a client's, ``global``: the whole site's), ``retry_after`` is whole seconds until a retry can pass
+    and ``retry_at`` that moment (UTC). ``busy`` means the limit is taken up by calls still running, not spent.
 
-    def __init__(self, limit: str, retry_after: int) -> None:
-        super().__init__(f"quota exceeded: {limit}; retry after {retry_after} s")
+    The message a user reads names the time, never a number of seconds; ``Retry-After`` keeps the seconds.
+    """
+
+    def __init__(
+        self,
+        limit: str,
+        retry_after: int,
+        *,
+        scope: str = "user",
+        retry_at: datetime | None = None,
+        busy: bool = False,
+        now: datetime | None = None,
+    ) -> None:
         self.limit = limit
-        self.retry_after = max(1, retry_after)
+        self.retry_after = max(1, int(retry_after))
+        self.scope = scope
+        self.busy = busy
+        self.now = now or datetime.now(timezone.utc)
+        self.retry_at = retry_at or self.now + timedelta(seconds=self.retry_after)
+        super().__init__(f"quota exceeded: {scope} {limit}; retry at {self.retry_at:%Y-%m-%d %H:%M:%S} UTC")
+
+    @property
+    def message(self) -> str:
+        """What the user reads: whose limit, which one, and when to try again."""
+        what = _LIMIT_WORDS.get(self.limit, self.limit.replace("_", " "))
+        if self.busy:
+            whose = {"user": "Your", "alias": "This assistant's", "global": "The site's"}.get(self.scope, "Your")
+            head = f"{whose} {what} limit is taken up by answers still being written."
+        elif self.scope == "global":
+            head = f"The site has reached its {what} limit."
+        elif self.scope == "alias":
+            head = f"This assistant has reached its {what} limit."
+        else:
+            head = f"You have reached your {what} limit."
+        return f"{head} Try again {retry_phrase(self.retry_at, self.now)}."
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "error": {
                 "type": "quota_exceeded",
                 "limit": self.limit,
+                "scope": self.scope,
                 "retry_after": self.retry_after,
-                "message": f"You have reached your {self.limit.replace('_', ' ')} limit. "
-                f"Try again in {self.retry_after} seconds.",
+                "retry_at": self.retry_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+                "message": self.message,
             }
         }
 

@@ -11,10 +11,11 @@ Settings live in one dict, ``CLAUDE_WEB`` (see :mod:`claude_web_django.conf`).
 from __future__ import annotations
 
 from .clients import aclient_for, client_for, close_clients, get_async_client, get_client
-from .signals import usage_recorded
+from .signals import budget_threshold_crossed, usage_recorded
 
 __all__ = [
     "aclient_for",
+    "budget_threshold_crossed",
     "client_for",
     "close_clients",
     "get_async_client",

@@ -10,7 +10,7 @@
 ``claude_web.E007``    ``QUOTAS["CACHE"]`` is not in ``CACHES``
 ``claude_web.E008``    a client's ``BACKEND`` is not one of anthropic, bedrock, vertex, fake
 ``claude_web.W001``    a ``fake`` client while ``DEBUG`` is ``False``
-``claude_web.W002``    quotas counted in a per-process cache (local memory / dummy)
+``claude_web.W002``    budgets kept in a per-process cache (local memory / dummy)
 ``claude_web.W003``    a chat or assistant model without a price (its cost will be empty)
 ``claude_web.W004``    ``JOBS["REDIS_URL"]`` is set but Redis cannot be reached (jobs would answer 503)
 ``claude_web.W005``    an assistant's tool cannot be imported (its conversations would end with an error)
@@ -97,7 +97,7 @@ def _check_references(cfg: ClaudeWebSettings) -> list[CheckMessage]:
                 id="claude_web.E006",
             )
         )
-    if cfg.quotas.limits.enabled:
+    if cfg.quotas.enabled and cfg.quotas.store == "cache":
         caches = getattr(settings, "CACHES", {})
         cache = caches.get(cfg.quotas.cache)
         if cache is None:
@@ -111,9 +111,10 @@ def _check_references(cfg: ClaudeWebSettings) -> list[CheckMessage]:
         elif cache.get("BACKEND") in _PER_PROCESS_CACHES:
             messages.append(
                 Warning(
-                    f"Quotas are counted in the {cfg.quotas.cache!r} cache, which lives in one process: with several "
-                    "worker processes each counts on its own and the limits are not enforced.",
-                    hint="Point CLAUDE_WEB['QUOTAS']['CACHE'] at a shared cache (Redis, Memcached, database).",
+                    f"Budgets follow the {cfg.quotas.cache!r} cache, which lives in one process: with several "
+                    "worker processes each keeps its own and the limits are not enforced.",
+                    hint="Point CLAUDE_WEB['QUOTAS']['CACHE'] at a Redis cache, or set CLAUDE_WEB['QUOTAS']['STORE'] "
+                    "to 'database' (or 'redis' with a REDIS_URL).",
                     id="claude_web.W002",
                 )
             )

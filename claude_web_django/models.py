@@ -34,6 +34,9 @@ __all__ = [
     "AbstractChatMessage",
     "AbstractConversation",
     "AbstractTokenUsage",
+    "BudgetCounter",
+    "BudgetMarker",
+    "BudgetReservation",
     "ChatMessage",
     "Conversation",
     "MessageStatus",
@@ -294,3 +297,45 @@ class ChatMessage(AbstractChatMessage):
     class Meta(AbstractChatMessage.Meta):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# budgets kept in the database (QUOTAS STORE "database", or a cache that is not Redis): the tables of
+# claude_web.web.budgets.SqlBudgetStore, which reads and writes them with plain SQL and row locks
+
+
+class BudgetCounter(models.Model):
+    """One budget counter (settled use and the holds of calls in flight) or one requests-per-minute window."""
+
+    name = models.CharField(_("name"), max_length=191, primary_key=True)
+    used = models.BigIntegerField(_("used"), default=0)
+    held = models.BigIntegerField(_("held"), default=0)
+    stamps = models.TextField(_("request times"), blank=True, default="")
+    expires_at = models.FloatField(_("expires at (epoch seconds)"))
+
+    class Meta:
+        db_table = "claude_web_budget_counter"
+        verbose_name = _("budget counter")
+
+
+class BudgetReservation(models.Model):
+    """What a call in flight holds on each counter, until it settles or ``expires_at`` passes (then it is swept)."""
+
+    id = models.CharField(_("id"), max_length=64, primary_key=True)
+    holds = models.TextField(_("holds"))
+    expires_at = models.FloatField(_("expires at (epoch seconds)"), db_index=True)
+
+    class Meta:
+        db_table = "claude_web_budget_reservation"
+        verbose_name = _("budget reservation")
+
+
+class BudgetMarker(models.Model):
+    """A fact remembered for a while: a settled usage record, a finished reservation, an alert sent."""
+
+    name = models.CharField(_("name"), max_length=191, primary_key=True)
+    expires_at = models.FloatField(_("expires at (epoch seconds)"), db_index=True)
+
+    class Meta:
+        db_table = "claude_web_budget_marker"
+        verbose_name = _("budget marker")

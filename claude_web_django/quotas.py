@@ -1,37 +1,64 @@
-"""Per-user quotas counted in the Django cache (any backend; Redis for more than one process).
+"""Budgets and quotas from Django code: the same limits the chat views and jobs enforce.
 
->>> from claude_web_django.quotas import check_quota
->>> check_quota("user:42")   # raises claude_web.quotas.QuotaExceeded when over a limit
+>>> from claude_web_django.quotas import admit, check_quota
+>>> context = admit("user:42", params)   # reserve a call's worst case; raises QuotaExceeded when over a limit
+>>> request.claude.with_options(usage_context=context).messages.stream(**params)   # its record settles it
+>>> check_quota("user:42")               # only check (and count the request); nothing is reserved
 
-Limits come from ``CLAUDE_WEB["QUOTAS"]``; the runtime checks them before any upstream call and counts each
-finished call's tokens and cost (see :class:`claude_web.web.runtime.WebRuntime`).
+Limits come from ``CLAUDE_WEB["QUOTAS"]`` (see :mod:`claude_web.web.budgets`); where they are kept, from
+``QUOTAS["STORE"]`` (see :mod:`claude_web_django.budgets`).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.http import JsonResponse
 
-from claude_web.quotas import Quota, QuotaExceeded
+from claude_web.quotas import QuotaExceeded
 from claude_web.usage import UsageRecord
+from claude_web.web.budgets import Budgets
 
 from .counters import CacheCounterStore
 
-__all__ = ["CacheCounterStore", "check_quota", "consume_quota", "get_quota", "quota_exceeded_response"]
+__all__ = [
+    "CacheCounterStore",
+    "admit",
+    "check_quota",
+    "consume_quota",
+    "get_quota",
+    "quota_exceeded_response",
+    "release",
+]
 
 log = logging.getLogger("claude_web_django.quotas")
 
 
-def get_quota() -> Quota | None:
-    """The configured :class:`~claude_web.quotas.Quota`, or ``None`` when no limit is set."""
+def get_quota() -> Budgets | None:
+    """The app's :class:`~claude_web.web.budgets.Budgets`, or ``None`` when no limit is set."""
     from .runtime import get_runtime
 
-    return get_runtime().quota
+    return get_runtime().budgets
+
+
+def admit(key: str, params: Any, alias: str | None = None) -> dict[str, Any]:
+    """Reserve the worst case of a call with ``params`` for ``key``; the returned usage context settles it."""
+    from .runtime import get_runtime
+
+    return get_runtime().admit(key, params, alias=alias)
+
+
+def release(context: Any) -> None:
+    """Give back what :func:`admit` reserved for a call that will not be made."""
+    from .runtime import get_runtime
+
+    get_runtime().release(context)
 
 
 def check_quota(key: str) -> None:
-    """Raise :class:`~claude_web.quotas.QuotaExceeded` if ``key`` (``"user:<pk>"``) is over a limit."""
+    """Raise :class:`~claude_web.quotas.QuotaExceeded` if ``key`` (``"user:<pk>"``) is over a limit (nothing is
+    reserved: prefer :func:`admit`)."""
     from .runtime import get_runtime
 
     get_runtime().check_quota(key)

@@ -1,7 +1,8 @@
 """The process's :class:`~claude_web.web.runtime.WebRuntime`: ``CLAUDE_WEB`` plus what only Django knows.
 
-Django plugs in the ``TokenUsage`` ledger (written off the event loop for async clients), the
-``usage_recorded`` signal, its cache as the quota counter store, and the conversation models. The runtime is rebuilt when the
+Django plugs in the ``TokenUsage`` ledger (written off the event loop for async clients, and summed to rebuild
+budget counters), the ``usage_recorded`` and ``budget_threshold_crossed`` signals, its database or cache as the
+budget store (:mod:`claude_web_django.budgets`), and the conversation models. The runtime is rebuilt when the
 ``CLAUDE_WEB`` setting changes (tests' ``override_settings``).
 """
 
@@ -10,18 +11,18 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from django.core.cache import caches
 from django.core.signals import setting_changed
 
-from claude_web.quotas import CounterStore
 from claude_web.usage import UsageRecord
+from claude_web.web.budgets import BudgetStore
 from claude_web.web.runtime import WebRuntime
+from claude_web.web.settings import QuotaSettings
 
+from .budgets import DjangoLedger, budget_store
 from .conf import claude_settings
 from .conversation_store import DjangoConversationStore
-from .counters import CacheCounterStore
 from .receivers import DjangoUsageSink
-from .signals import emit_usage
+from .signals import emit_budget_alert, emit_usage
 
 __all__ = ["get_runtime", "reset_runtime"]
 
@@ -33,8 +34,8 @@ def _notify(record: UsageRecord) -> None:
     emit_usage(record, str(record.context.get("alias") or "default"))
 
 
-def _cache_store() -> CounterStore:
-    return CacheCounterStore(caches[claude_settings().quotas.cache])
+def _budget_store(cfg: QuotaSettings) -> BudgetStore | None:
+    return budget_store(cfg, claude_settings().usage)
 
 
 def get_runtime() -> WebRuntime:
@@ -50,7 +51,9 @@ def get_runtime() -> WebRuntime:
                 cfg,
                 sink=DjangoUsageSink(cfg.usage),
                 notify=_notify,
-                quota_store=_cache_store,
+                budget_store=_budget_store,
+                ledger=DjangoLedger(cfg.usage),
+                on_budget_alert=emit_budget_alert,
                 conversation_store=lambda: DjangoConversationStore(cfg.conversations),
             )
         return _runtime

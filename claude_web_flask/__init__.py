@@ -17,12 +17,13 @@ Settings: :mod:`claude_web_flask.config`. CLI: ``flask claude ping | usage | cha
 from .blueprint import chat_blueprint
 from .config import DEFAULTS, ConfigError
 from .extension import ClaudeWeb, QuotaUnavailable, chat_error_response, get_runtime, get_state, quota_response
-from .signals import quota_exceeded, usage_recorded
+from .signals import budget_threshold_crossed, quota_exceeded, usage_recorded
 
 Claude = ClaudeWeb
 
 __all__ = [
     "DEFAULTS",
+    "budget_threshold_crossed",
     "Claude",
     "ClaudeWeb",
     "ConfigError",

@@ -1,4 +1,5 @@
-"""``flask claude ...``: ``ping`` the API, a ``usage`` report, ``conversations`` as JSON, a ``chat`` in the terminal.
+"""``flask claude ...``: ``ping`` the API, a ``usage`` report, the ``budget`` of each scope, ``conversations`` as
+JSON, an interactive ``chat`` in the terminal.
 
 Nothing here prints a key: errors are shown as their class and a safe message, clients by alias and base URL.
 """
@@ -13,6 +14,7 @@ import click
 from flask.cli import AppGroup
 
 from claude_web import Anthropic, APIError
+from claude_web.web.budgets import budget_report, render_budget_json, render_budget_table
 from claude_web.web.checks import redis_reachable
 from claude_web.web.conversations import export
 from claude_web.web.events import safe_error
@@ -22,7 +24,9 @@ from .state import get_state
 
 __all__ = ["claude_cli"]
 
-claude_cli = AppGroup("claude", help="Claude: check the API connection, report usage, chat in the terminal.")
+claude_cli = AppGroup(
+    "claude", help="Claude: check the API connection, report usage and budgets, chat in the terminal."
+)
 
 
 def _cli_client(alias: str | None) -> tuple[str, Anthropic]:
@@ -123,6 +127,25 @@ def conversations(conversation_id: str | None, user: str | None, owner: str | No
         click.echo(f"wrote {len(data)} conversation(s) to {output}", err=True)
     else:
         click.echo(text)
+
+
+@claude_cli.command("budget")
+@click.option("--scope", default=None, help="Only this scope: user:<id>, session:<key>, alias:<name> or global.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.option("--sweep", is_flag=True, help="First release the holds of calls whose process died.")
+def budget(scope: str | None, fmt: str, sweep: bool) -> None:
+    """Each budget's use, what calls in flight hold, and what remains (caller, client alias, site).
+
+    The same report as Django's ``manage.py claude_budget``.
+    """
+    budgets = get_state().runtime.budgets
+    if budgets is None:
+        click.echo("no budget limits are set (CLAUDE_WEB_QUOTAS)")
+        return
+    if sweep:
+        click.echo(f"released {budgets.sweep()} expired reservation(s)")
+    lines = budget_report(budgets, scope=scope)
+    click.echo(render_budget_json(lines) if fmt == "json" else render_budget_table(lines))
 
 
 @claude_cli.command("chat")

@@ -37,7 +37,12 @@ _NAMES = {
     ("STREAMING", "REQUEST_ID_HEADER"): "CLAUDE_WEB_REQUEST_ID_HEADER",
 }
 _WHOLE_SECTIONS = ("PRICING", "JOBS", "CONVERSATIONS")
-_LIMITS = ("REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH", "COST_PER_MONTH")
+_LIMITS = (
+    *schema.LIMIT_KEYS, "PER_ALIAS", "GLOBAL", "ON_EXHAUSTED", "ALERT_AT", "RESERVATION_TTL", "JOB_RESERVATION_TTL",
+    "INPUT_TOKENS",
+)  # fmt: skip
+"""``QUOTAS`` keys left out of the flat defaults: they are read from ``CLAUDE_WEB_QUOTAS`` (or their own
+``CLAUDE_WEB_QUOTA_<KEY>``) and defaulted by the schema, so a dict value is never overridden by a default."""
 
 
 def flat_name(section: str, key: str) -> str:
@@ -68,7 +73,7 @@ def _defaults() -> dict[str, Any]:
             continue
         for key, value in keys.items():
             if section == "QUOTAS" and key in _LIMITS:
-                continue  # the limits go in the CLAUDE_WEB_QUOTAS dict
+                continue  # the limits and budget policy go in the CLAUDE_WEB_QUOTAS dict
             out[flat_name(section, key)] = FLASK_DEFAULTS.get(section, {}).get(key, value)
     return out
 

@@ -165,18 +165,19 @@ class ClaudeWeb:
     def stream_response(self, *, alias: str | None = None, check_quota: bool = True, **params: Any) -> Response:
         """A streamed ``text/event-stream`` response of ``messages.stream(**params)``.
 
-        The quota is checked first (``QuotaExceeded`` -> 429 before any upstream call). The upstream call starts
+        The budgets admit it first (its worst case is reserved; ``QuotaExceeded`` -> 429 before any upstream
+        call; ``check_quota=False`` skips them). The upstream call starts
         when the response body is sent; an upstream failure becomes an SSE ``error`` event; a browser that goes
         away closes the upstream stream (usage ``aborted``).
 
         >>> return claude.stream_response(model="claude-haiku-4-5", max_tokens=512, messages=messages)
         """
-        if check_quota:
-            self.check_quota()
         state = get_state()
         neutral = self.web_request(read_body=False)
+        name = alias or state.settings.default_client
+        admitted = state.runtime.admit(neutral.quota_key, params, alias=name) if check_quota else {}
         try:
-            out = stream_response(state.runtime, neutral, params, alias=alias or state.settings.default_client)
+            out = stream_response(state.runtime, neutral, params, alias=name, usage_context=admitted)
         except WebError as exc:
             out = error_response(exc)
         return flask_response(out)

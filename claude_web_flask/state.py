@@ -12,15 +12,16 @@ from flask import Flask, current_app
 
 from claude_web.quotas import QuotaExceeded
 from claude_web.usage import UsageRecord
+from claude_web.web.budgets import BudgetAlert, BudgetStore, Scope
 from claude_web.web.clients import import_string
 from claude_web.web.conversations import ConversationStore, MemoryConversationStore
 from claude_web.web.http import WebRequest
 from claude_web.web.runtime import WebRuntime
-from claude_web.web.settings import WebSettings
+from claude_web.web.settings import QuotaSettings, WebSettings
 
 from .config import ConfigError, read_settings, set_defaults
 from .conversation_store import SQLAlchemyConversationStore, conversation_models
-from .signals import quota_exceeded, usage_recorded
+from .signals import budget_threshold_crossed, quota_exceeded, usage_recorded
 from .usage import JsonLinesUsageStore, NullUsageStore, SQLAlchemyUsageStore, UsageStore, usage_table
 
 __all__ = ["EXTENSION_KEY", "current_user_id", "get_runtime", "get_state"]
@@ -61,6 +62,9 @@ class _AppState:
             settings,
             sink=_LazyStore(self),
             notify=self._notify,
+            budget_store=self._budget_store,
+            ledger=self,
+            on_budget_alert=self._budget_alert,
             on_quota_exceeded=self._quota_exceeded,
             conversation_store=self._build_conversation_store,
         )
@@ -76,6 +80,31 @@ class _AppState:
 
     def _quota_exceeded(self, key: str, exc: QuotaExceeded) -> None:
         quota_exceeded.send(self.app, key=key, error=exc)
+
+    def _budget_alert(self, alert: BudgetAlert) -> None:
+        budget_threshold_crossed.send(self.app, alert=alert)
+
+    def _budget_store(self, cfg: QuotaSettings) -> BudgetStore | None:
+        """``CLAUDE_WEB_QUOTA_STORE = "database"``: the budget tables in the app's Flask-SQLAlchemy database."""
+        if cfg.store != "database":
+            return None
+        from .budgets import SQLAlchemyBudgetStore
+
+        db = self.app.extensions.get("sqlalchemy")
+        if db is None:
+            raise ConfigError(
+                'CLAUDE_WEB_QUOTA_STORE is "database" but the app has no Flask-SQLAlchemy: call db.init_app(app), '
+                'or set CLAUDE_WEB_QUOTA_STORE to "redis"'
+            )
+        with self.app.app_context():
+            engine = db.engine
+        return SQLAlchemyBudgetStore(
+            engine, db.metadata, prefix=cfg.key_prefix, create_tables=self.settings.usage.create_table
+        )
+
+    def totals(self, scope: Scope, since: Any, until: Any) -> Any:
+        """The runtime's ledger: the usage store's totals of a budget scope (rebuilds lost budget counters)."""
+        return self.usage_store.totals(scope, since, until)
 
     def record(self, record: UsageRecord) -> None:
         """Store, count against the quota, then send ``usage_recorded`` (the clients' usage recorder)."""

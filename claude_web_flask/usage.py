@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from claude_web.usage import UsageRecord
+from claude_web.web.budgets import Scope
 
 __all__ = [
     "ADDED_COLUMNS",
@@ -57,6 +58,32 @@ class UsageStore(Protocol):
     def rows(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Mapping[str, Any]]:
         """Stored rows with ``since <= created_at < until`` (either bound optional), oldest first."""
         ...
+
+    def totals(self, scope: Scope, since: datetime, until: datetime) -> tuple[int, Decimal]:
+        """Tokens and cost of the rows of a budget scope in ``since <= created_at < until`` (a caller: rows whose
+        context has its ``quota_key``; an alias: its ``client``; ``global``: all), to rebuild budget counters."""
+        ...
+
+
+_TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+def _in_scope(row: Mapping[str, Any], scope: Scope) -> bool:
+    if scope.kind == "alias":
+        return row.get("client") == scope.name
+    if scope.kind == "user":
+        context = row.get("context") or {}
+        return isinstance(context, Mapping) and context.get("quota_key") == scope.name
+    return True
+
+
+def _sum_rows(rows: Iterator[Mapping[str, Any]], scope: Scope) -> tuple[int, Decimal]:
+    tokens, cost = 0, Decimal(0)
+    for row in rows:
+        if _in_scope(row, scope):
+            tokens += sum(int(row.get(name) or 0) for name in _TOKEN_COLUMNS)
+            cost += Decimal(row.get("cost") or 0)
+    return tokens, cost
 
 
 def _json_safe(value: Any) -> Any:
@@ -170,6 +197,19 @@ class SQLAlchemyUsageStore:
         with self.engine.begin() as conn:
             conn.execute(self.table.insert().values(**record_row(record)))
 
+    def totals(self, scope: Scope, since: datetime, until: datetime) -> tuple[int, Decimal]:
+        self._ensure_table()
+        c = self.table.c
+        tokens = sum((sa.func.coalesce(sa.func.sum(c[name]), 0) for name in _TOKEN_COLUMNS), sa.literal(0))
+        query = sa.select(tokens, sa.func.sum(c.cost)).where(c.created_at >= since, c.created_at < until)
+        if scope.kind == "alias":
+            query = query.where(c.client == scope.name)
+        elif scope.kind == "user":
+            query = query.where(c.context["quota_key"].as_string() == scope.name)
+        with self.engine.connect() as conn:
+            found_tokens, found_cost = conn.execute(query).one()
+        return int(found_tokens or 0), Decimal(found_cost or 0)
+
     def rows(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Mapping[str, Any]]:
         self._ensure_table()
         query = sa.select(self.table).order_by(self.table.c.created_at)
@@ -196,6 +236,12 @@ class JsonLinesUsageStore:
         if self.path:
             with self._lock, open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
+
+    def totals(self, scope: Scope, since: datetime, until: datetime) -> tuple[int, Decimal]:
+        if not self.path:
+            log.warning("usage records only go to the log: budget counters cannot be rebuilt (set a LOG_PATH)")
+            return 0, Decimal(0)
+        return _sum_rows(self.rows(since, until), scope)
 
     def rows(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Mapping[str, Any]]:
         if not self.path:
@@ -231,6 +277,9 @@ class NullUsageStore:
 
     def rows(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Mapping[str, Any]]:
         raise LookupError('usage records are not stored (CLAUDE_WEB_USAGE_STORAGE = "none")')
+
+    def totals(self, scope: Scope, since: datetime, until: datetime) -> tuple[int, Decimal]:
+        return 0, Decimal(0)  # nothing stored: a lost budget counter starts again from 0
 
 
 def _json_default(value: Any) -> Any:

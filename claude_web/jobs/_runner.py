@@ -7,9 +7,9 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from .._client import Anthropic
 from .._exceptions import (
@@ -19,7 +19,7 @@ from ..otel import _jobs as otel_jobs
 from ..otel import record_span
 from ..relay import TERMINAL_STATES, Relay
 from ..usage import ModelPrice, UsageRecord, UsageRecorder
-from ..web.events import safe_error, translate
+from ..web.events import budget_done, safe_error, translate
 from ._config import ClientRegistry, RetryPolicy, is_retryable, retry_delay
 from ._model import (
     JobRequestError,
@@ -44,6 +44,24 @@ def _now() -> str:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _admitted(job: Mapping[str, str]) -> dict[str, Any]:
+    """What the job's admission put in its usage context (its budget reservation), stored with the job."""
+    try:
+        found = json.loads(job.get("usage_context") or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+class BudgetHooks(Protocol):
+    """What a runner asks of the app's budgets (the web runtime is one): a per-event ``watch`` of a streamed
+    call, and ``job_finished`` to give back what a job's admission still holds."""
+
+    def watch(self, context: Mapping[str, Any], params: Mapping[str, Any]) -> Callable[[Any], bool] | None: ...
+
+    def job_finished(self, job_id: str, fields: Mapping[str, str]) -> None: ...
 
 
 class _UsageGuard:
@@ -87,9 +105,11 @@ class JobRunner:
         batch_poll_interval: float = 30.0,
         pricing: Mapping[str, ModelPrice] | None = None,
         conversations: TurnRunnerProtocol | None = None,
+        budget: BudgetHooks | None = None,
     ) -> None:
         self.relay = relay
         self.conversations = conversations  # runs ``conversation`` jobs (the app's conversation store and tools)
+        self.budget = budget
         self.pricing = pricing  # batch results are priced with it; None: the price table of the job's client
         self.clients = clients
         self.recorder = recorder
@@ -175,7 +195,14 @@ class JobRunner:
         if self.relay.is_cancelled(job_id):
             return self._cancelled(job_id, kind, owner)
         attempt = self.relay.next_attempt(job_id)
-        context = {"job_id": job_id, "job_kind": kind, "alias": alias, "owner": owner or None, "attempt": attempt}
+        context = {
+            **_admitted(job),
+            "job_id": job_id,
+            "job_kind": kind,
+            "alias": alias,
+            "owner": owner or None,
+            "attempt": attempt,
+        }
         if kind == "conversation" and isinstance(params.get("context"), Mapping):
             context = {**params["context"], **context}  # the request's context (user, request id, admission)
         operation = {"create": "messages.create", "batch": "batches.create"}.get(kind, "messages.stream")
@@ -265,6 +292,8 @@ class JobRunner:
     ) -> str:
         if self.relay.finish(job_id, event, data, {"finished_at": _now(), **(fields or {})}) is None:
             return (self.relay.get_job(job_id) or {}).get("state", "missing")
+        if self.budget is not None:
+            self.budget.job_finished(job_id, self.relay.get_job(job_id) or {})
         job_finished.send(job_id=job_id, kind=kind, state=event, owner=owner)
         return event
 
@@ -283,11 +312,15 @@ class JobRunner:
 
     def _stream(self, job_id: str, client: Anthropic, params: Mapping[str, Any], owner: str, guard: _UsageGuard) -> str:
         done: dict[str, Any] | None = None
+        watch = self.budget.watch(client.usage_context, params) if self.budget is not None else None
         guard.mark_started()
         with client.messages.stream(**params) as stream:
             first = True
             checked = time.monotonic()
             for raw in stream:
+                if watch is not None and watch(raw):  # the budget ran out mid-answer (ON_EXHAUSTED "stop")
+                    stream.close()
+                    return self._finish(job_id, "stream", owner, "done", budget_done(stream, client.pricing))
                 out = translate(raw, pricing=client.pricing)
                 if out is not None and out[0] == "done":
                     done = out[1]
@@ -380,7 +413,13 @@ class JobRunner:
         return None
 
     def _record_batch_usage(self, job_id: str, job: Mapping[str, str], results: list[dict[str, Any]]) -> None:
-        base = {"job_id": job_id, "job_kind": "batch", "alias": job.get("alias"), "owner": job.get("owner") or None}
+        base = {
+            **_admitted(job),
+            "job_id": job_id,
+            "job_kind": "batch",
+            "alias": job.get("alias"),
+            "owner": job.get("owner") or None,
+        }
         client = self.clients.get(job.get("alias") or "default")
         deliver = self.clients.recorder
         pricing = client.pricing if self.pricing is None else self.pricing

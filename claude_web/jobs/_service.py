@@ -7,7 +7,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,7 +18,7 @@ from ..usage import UsageRecorder
 from ..web.sse import write_events
 from ._config import ClientRegistry, JobsConfig, import_string
 from ._model import _JOB_ID, TASK_NAMES, JobNotFound, JobRequestError, RetryJob, validate_params
-from ._runner import JobRunner, _now
+from ._runner import BudgetHooks, JobRunner, _now
 
 if TYPE_CHECKING:
     from ._model import TurnRunnerProtocol
@@ -172,12 +172,13 @@ class JobService:
         clients: ClientRegistry | None = None,
         recorder: UsageRecorder | None = None,
         conversations: TurnRunnerProtocol | None = None,
+        budget: BudgetHooks | None = None,
     ) -> JobService:
         """Celery + Redis when ``config.redis_url`` is set, else threads + memory; logs the mode chosen.
 
-        ``clients`` and ``recorder`` are the app's (the web runtime passes its own); without them they come from
-        ``config`` (``client_factory``, ``usage_recorder``) or the environment. ``conversations`` runs the
-        ``conversation`` jobs of the in-process mode (Celery workers get theirs from the app's runtime).
+        ``clients``, ``recorder`` and ``budget`` are the app's (the web runtime passes its own); without them
+        they come from ``config`` (``client_factory``, ``usage_recorder``) or the environment. ``conversations``
+        runs the ``conversation`` jobs of the in-process mode (Celery workers get theirs from the app's runtime).
         """
         relay = config.make_relay()
         clients = clients or config.make_clients()
@@ -195,6 +196,7 @@ class JobService:
                 create_timeout=config.create_timeout,
                 batch_poll_interval=config.batch_poll_interval,
                 conversations=conversations,
+                budget=budget,
             )
             executor = ThreadExecutor(runner, threads=config.threads)
             log.info(
@@ -204,10 +206,21 @@ class JobService:
             )
         return cls(relay, executor, clients=clients, heartbeat=config.heartbeat)
 
-    def start(self, kind: str, params: Any, *, owner: str, alias: Any = "default", job_id: str | None = None) -> Job:
+    def start(
+        self,
+        kind: str,
+        params: Any,
+        *,
+        owner: str,
+        alias: Any = "default",
+        job_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Job:
         """Validate and enqueue a job; :class:`JobRequestError` for bad input (nothing is enqueued then).
 
         ``job_id`` lets the caller choose the id (e.g. claim it elsewhere first); by default a new random one.
+        ``context`` is what the job's admission returned (:meth:`~claude_web.web.runtime.WebRuntime.admit`): it
+        travels with the job and every usage record of the job carries it.
         """
         if not owner:
             raise JobRequestError("owner", "jobs need an owner")
@@ -218,6 +231,8 @@ class JobService:
         elif not _JOB_ID.match(job_id):
             raise JobRequestError("job_id", "must be 16-64 letters, digits, '_' or '-'")
         fields = {"owner": owner, "kind": kind, "alias": alias, "created_at": _now()}
+        if context:
+            fields["usage_context"] = json.dumps(dict(context), separators=(",", ":"), default=str)
         with otel_jobs.submitting(kind, job_id, self.mode) as trace_context:
             if trace_context:  # the job's trace: its worker attempts and every SSE resume join it
                 fields[otel_jobs.TRACE_FIELD] = json.dumps(trace_context)

@@ -6,7 +6,8 @@ Events (name, JSON payload):
 - ``text``     ``{"text"}``                       one per text delta, as it arrives
 - ``thinking`` ``{"thinking"}``
 - ``tool_use`` ``{"id", "name", "input"}``       when a tool block is complete
-- ``done``     ``{"stop_reason", "usage", "cost"}``  cost: USD as a decimal string, ``null`` for an unpriced model
+- ``done``     ``{"stop_reason", "usage", "cost"}``  cost: USD as a decimal string, ``null`` for an unpriced model;
+                 ``stop_reason`` ``budget`` when a budget ran out mid-answer (``QUOTAS["ON_EXHAUSTED"] = "stop"``)
 - ``error``    ``{"type", "message"}``            a safe message: no key, no trace, no upstream body
 
 Job streams add ``cancelled`` ``{"reason"}``, ``reset`` ``{"attempt"}`` (a retried attempt starts the answer
@@ -19,7 +20,7 @@ again) and ``batch``. :func:`translate` is the one translator: chat views, job w
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import Any
 
 from .._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError
@@ -31,6 +32,7 @@ __all__ = [
     "HEARTBEAT",
     "abrowser_events",
     "browser_events",
+    "budget_done",
     "done_payload",
     "safe_error",
     "translate",
@@ -92,6 +94,16 @@ def done_payload(message: Any, pricing: Mapping[str, ModelPrice] | None = None) 
     }
 
 
+def budget_done(stream: Any, pricing: Mapping[str, ModelPrice] | None = None) -> dict[str, Any]:
+    """The ``done`` payload of a stream a budget watch stopped: ``stop_reason`` ``budget``, the usage and cost
+    reported so far."""
+    try:
+        message = stream.current_message_snapshot
+    except Exception:  # stopped before message_start: nothing reported yet
+        return {"stop_reason": "budget", "usage": None, "cost": None}
+    return {**done_payload(message, pricing), "stop_reason": "budget"}
+
+
 def translate(event: Any, *, pricing: Mapping[str, ModelPrice] | None = None) -> BrowserEvent | None:
     """The browser event for one ``MessageStream`` event, or ``None`` when the browser does not need it.
 
@@ -121,16 +133,25 @@ def include_pings(stream: Any) -> None:
 
 
 def browser_events(
-    stream: Any, *, heartbeats: bool = False, pricing: Mapping[str, ModelPrice] | None = None
+    stream: Any,
+    *,
+    heartbeats: bool = False,
+    pricing: Mapping[str, ModelPrice] | None = None,
+    watch: Callable[[Any], bool] | None = None,
 ) -> Generator[BrowserEvent, None, None]:
     """Translate a sync stream; errors become one final ``error`` event. Closes ``stream`` when done or closed.
 
-    With ``heartbeats=True`` every upstream ping also yields :data:`HEARTBEAT`.
+    With ``heartbeats=True`` every upstream ping also yields :data:`HEARTBEAT`. ``watch`` (a budget watch) sees
+    each event first: when it says stop, the stream is closed and a final ``done`` says ``budget``.
     """
     if heartbeats:
         include_pings(stream)
     try:
         for event in stream:
+            if watch is not None and watch(event):
+                stream.close()
+                yield ("done", budget_done(stream, pricing))
+                return
             out = translate(event, pricing=pricing)
             if out is not None:
                 yield out
@@ -147,11 +168,15 @@ def browser_events(
 
 
 async def abrowser_events(
-    stream: Any, *, pricing: Mapping[str, ModelPrice] | None = None
+    stream: Any, *, pricing: Mapping[str, ModelPrice] | None = None, watch: Callable[[Any], bool] | None = None
 ) -> AsyncGenerator[BrowserEvent, None]:
     """The async twin of :func:`browser_events`."""
     try:
         async for event in stream:
+            if watch is not None and watch(event):
+                await stream.close()
+                yield ("done", budget_done(stream, pricing))
+                return
             out = translate(event, pricing=pricing)
             if out is not None:
                 yield out

@@ -1,9 +1,10 @@
-"""One app's claude-web runtime: its settings, clients, usage pipeline, quota and jobs, built once.
+"""One app's claude-web runtime: its settings, clients, usage pipeline, budgets and jobs, built once.
 
 An adapter makes one :class:`WebRuntime` per Django process (rebuilt when ``CLAUDE_WEB`` changes) or per Flask
-app, and plugs in what only it knows: where usage records are stored (``sink``), which signal announces them
-(``notify``), and Django's cache as a quota store. Everything else, including the usage-context keys every record
-carries, is decided here.
+app, and plugs in what only it knows: where usage records are stored (``sink``) and summed (``ledger``), which
+signals announce them (``notify``, ``on_budget_alert``), and its own budget stores (``budget_store``: Django's
+database or cache, Flask's SQLAlchemy). Everything else, including the usage-context keys every record carries
+and the budgets every call is admitted by (:meth:`WebRuntime.admit`), is decided here.
 
 >>> runtime = WebRuntime(parse_settings({"CLIENTS": {"default": {"BACKEND": "fake",
 ...                                                             "OPTIONS": {"base_url": "http://127.0.0.1:9"}}}}))
@@ -20,16 +21,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import otel
 from .._client import Anthropic, AsyncAnthropic
-from ..quotas import CounterStore, MemoryCounterStore, Quota, QuotaExceeded, RedisCounterStore
+from ..quotas import QuotaExceeded
 from ..usage import UsageRecord
 from .clients import ClientRegistry, import_string
-from .errors import ServiceUnavailable
+from .errors import ServiceUnavailable, WebError
 from .http import Principal, WebRequest
-from .settings import WebSettings, parse_settings
+from .settings import QuotaSettings, WebSettings, parse_settings
 from .streams import StreamSlots
 
 if TYPE_CHECKING:
     from ..jobs import JobService
+    from .budgets import BudgetAlert, Budgets, BudgetStore, Ledger, Watch
     from .conversations import ConversationService, ConversationStore, TurnRunner
     from .tools import ToolRegistry
 
@@ -39,8 +41,8 @@ log = logging.getLogger("claude_web.web")
 
 CONTEXT_KEYS = ("alias", "backend", "request_id", "path", "user_id", "owner", "quota_key")
 """The usage-context keys every record made for a web request carries (jobs add ``job_id``, ``job_kind``,
-``attempt``; conversation turns ``conversation_id`` and ``message_id``); the same names under Django, Flask and
-workers."""
+``attempt``; conversation turns ``conversation_id`` and ``message_id``; an admitted call adds ``reservation`` and
+``reserved``, a call a budget stopped ``stop_reason``); the same names under Django, Flask and workers."""
 
 
 class UsageSink(Protocol):
@@ -50,7 +52,7 @@ class UsageSink(Protocol):
 
 
 class WebRuntime:
-    """Settings, clients, usage pipeline, quota and jobs of one app."""
+    """Settings, clients, usage pipeline, budgets and jobs of one app."""
 
     def __init__(
         self,
@@ -58,7 +60,9 @@ class WebRuntime:
         *,
         sink: UsageSink | None = None,
         notify: Callable[[UsageRecord], None] | None = None,
-        quota_store: Callable[[], CounterStore] | None = None,
+        budget_store: Callable[[QuotaSettings], BudgetStore | None] | None = None,
+        ledger: Ledger | None = None,
+        on_budget_alert: Callable[[BudgetAlert], None] | None = None,
         on_quota_exceeded: Callable[[str, QuotaExceeded], None] | None = None,
         environ: Mapping[str, str] | None = None,
         conversation_store: Any = None,
@@ -66,16 +70,18 @@ class WebRuntime:
         self.settings = settings
         self.sink = sink
         self.notify = notify
+        self.ledger = ledger
+        self.on_budget_alert = on_budget_alert
         self.on_quota_exceeded = on_quota_exceeded
-        self._quota_store = quota_store
+        self._budget_store = budget_store
         self.clients = ClientRegistry(
             settings.clients, recorder=self.record, pricing=settings.pricing.table, environ=environ
         )
         self.chat_policy = settings.chat.policy()
         self.streams = StreamSlots(settings.streaming.max_streams)
         self._lock = threading.Lock()
-        self._quota: Quota | None = None
-        self._quota_built = False
+        self._budgets: Budgets | None = None
+        self._budgets_built = False
         self._jobs: JobService | None = None
         self._conversation_store = conversation_store  # a ConversationStore, or a function returning one
         self._conversations: ConversationService | None = None
@@ -86,7 +92,8 @@ class WebRuntime:
 
     # -- usage ----------------------------------------------------------------------------------------------
     def record(self, record: UsageRecord) -> None:
-        """The ``usage_recorder`` of every client: complete the context, store, count, announce. Never raises."""
+        """The ``usage_recorder`` of every client: complete the context, store, settle the budget, announce.
+        Never raises."""
         context = record.context
         backend = context.get("backend")
         if isinstance(backend, str) and backend:
@@ -96,18 +103,19 @@ class WebRuntime:
             if context.get("user_id") is None and owner.startswith("user:"):
                 context["user_id"] = owner[5:]
             context.setdefault("quota_key", owner)
+        budgets = self.budgets
+        if budgets is not None:
+            budgets.note_stop(record)
         if self.sink is not None:
             try:
                 self.sink.save(record)
             except Exception:
                 log.exception("could not store usage record %s (the call itself is unaffected)", record.id)
-        key = context.get("quota_key")
-        quota = self.quota
-        if quota is not None and isinstance(key, str) and key:
+        if budgets is not None:
             try:
-                quota.consume(key, record)
+                budgets.settle(record)
             except Exception:
-                log.exception("could not count usage record %s against the quota of %s", record.id, key)
+                log.exception("could not settle usage record %s against its budgets", record.id)
         if self.notify is not None:
             try:
                 self.notify(record)
@@ -148,57 +156,123 @@ class WebRuntime:
         context = {**self.usage_context(request, name), **(extra or {})}
         return self.clients.get_async(name).with_options(usage_context=context)
 
-    # -- quota ----------------------------------------------------------------------------------------------
+    # -- budgets --------------------------------------------------------------------------------------------
     @property
-    def quota(self) -> Quota | None:
-        """The configured quota, or ``None`` without limits (built on first use)."""
-        if not self._quota_built:
+    def budgets(self) -> Budgets | None:
+        """The app's :class:`~claude_web.web.budgets.Budgets`, or ``None`` without limits (built on first use)."""
+        if not self._budgets_built:
             with self._lock:
-                if not self._quota_built:
-                    self._quota = self._build_quota()
-                    self._quota_built = True
-        return self._quota
+                if not self._budgets_built:
+                    self._budgets = self._build_budgets()
+                    self._budgets_built = True
+        return self._budgets
 
-    def _build_quota(self) -> Quota | None:
+    quota = budgets
+    """The first release's name for :attr:`budgets`."""
+
+    def _build_budgets(self) -> Budgets | None:
+        from .budgets import Budgets, MemoryBudgetStore, RedisBudgetStore
+
         cfg = self.settings.quotas
-        if not cfg.limits.enabled:
+        if not cfg.enabled:
             return None
-        store: CounterStore
-        if cfg.store == "memory":
-            store = MemoryCounterStore()
-        elif cfg.store == "redis":
-            import redis  # the [celery] extra; imported only when quotas count in Redis
+        store: BudgetStore | None = None
+        if cfg.store == "redis":
+            import redis  # the [celery] extra; imported only when budgets live in Redis
 
-            store = RedisCounterStore(redis.Redis.from_url(str(cfg.redis_url), socket_timeout=2.0))
-        elif self._quota_store is not None:
-            store = self._quota_store()
-        else:
-            store = MemoryCounterStore()
-            log.warning("quotas: no shared counter store here; counting in this process's memory")
-        return Quota(cfg.limits, store, prefix=cfg.key_prefix)
+            store = RedisBudgetStore(redis.Redis.from_url(str(cfg.redis_url), socket_timeout=2.0), cfg.key_prefix)
+        elif cfg.store != "memory" and self._budget_store is not None:
+            store = self._budget_store(cfg)
+        if store is None:
+            if cfg.store != "memory":
+                log.warning(
+                    "budgets: no shared store here (QUOTAS STORE %r); counting in this process's memory", cfg.store
+                )
+            store = MemoryBudgetStore(cfg.key_prefix)
+        return Budgets(
+            cfg,
+            store,
+            pricing=self.settings.pricing.table,
+            ledger=self.ledger,
+            on_alert=self.on_budget_alert,
+            count_tokens=self._count_tokens,
+        )
 
-    def admit(self, key: str, params: Mapping[str, Any], *, alias: str | None = None) -> dict[str, Any]:
+    def _count_tokens(self, alias: str, params: Mapping[str, Any]) -> int:
+        client = self.clients.get(alias).with_options(usage_recorder=None)
+        fields = ("model", "messages", "system", "tools", "tool_choice", "thinking")
+        counted = client.messages.count_tokens(**{k: params[k] for k in fields if k in params})
+        return int(counted.input_tokens)
+
+    def admit(
+        self, key: str, params: Mapping[str, Any], *, alias: str | None = None, job: bool = False
+    ) -> dict[str, Any]:
         """Every limit a call must pass before it goes upstream, for the quota ``key`` (``user:42``...).
 
-        Raises the refusal (:class:`~claude_web.quotas.QuotaExceeded`, a 503 ``ServiceUnavailable``). Returns what
-        the call's usage records must carry in their context, so that finishing the call settles what admitting
-        it took (an empty dict today; budgets put their reservation there). Chat, jobs and conversations all
-        call this one method.
+        Reserves the call's worst case on every budget it counts against (the caller's, its client alias's, the
+        site's). With ``job`` the reservation is held until released: a job (its worker releases it), or an
+        admission for several calls, e.g. a tool loop (``release(admitted, force=True)`` when it is over). Raises the refusal (:class:`~claude_web.quotas.QuotaExceeded`
+        429, a 503 ``ServiceUnavailable`` when the store is down and ``FAIL_OPEN`` is off). Returns what the call's
+        usage records must carry in their context (``quota_key``, ``reservation``, ``reserved``), so that its
+        record settles exactly what admitting it took. Chat, jobs, batches and conversations all call this one
+        method; :meth:`release` gives a reservation back when the call never happens.
         """
-        self.check_quota(key)
-        return {}
+        budgets = self.budgets
+        if budgets is None:
+            return {}
+        name = alias if isinstance(alias, str) and alias else self.settings.chat.client
+        admitted: dict[str, Any] = self._guarded(
+            key, lambda: budgets.admit(key, params, alias=name, job=job), {"quota_key": key}
+        )
+        return admitted
 
-    def check_quota(self, key: str) -> None:
-        """Raise :class:`~claude_web.quotas.QuotaExceeded` when ``key`` is over a limit (and count the request).
-
-        When the counters cannot be read, ``QUOTAS["FAIL_OPEN"]`` (default True) lets the request through (logged);
-        otherwise it is a 503 :class:`~claude_web.web.errors.ServiceUnavailable` ``quota_unavailable``.
-        """
-        quota = self.quota
-        if quota is None:
+    def release(self, admitted: Mapping[str, Any] | None, *, force: bool = False) -> None:
+        """Give back what :meth:`admit` reserved when no usage record will settle it (the call never started).
+        A no-op for a reservation already settled. Never raises."""
+        budgets = self.budgets
+        if budgets is None or not admitted:
             return
         try:
-            quota.check(key)
+            budgets.release(admitted, force=force)
+        except Exception:
+            log.exception("could not release a budget reservation (it expires on its own)")
+
+    def watch(self, context: Mapping[str, Any], params: Mapping[str, Any]) -> Watch | None:
+        """The per-event budget check of a streamed call whose client carries ``context`` (``client.usage_context``),
+        or ``None``: call it with each stream event; ``True`` means stop the stream (see
+        :class:`~claude_web.web.budgets.Watch`)."""
+        budgets = self.budgets
+        if budgets is None:
+            return None
+        watch: Watch | None = budgets.watch(context, params)
+        return watch
+
+    def job_finished(self, job_id: str, fields: Mapping[str, str]) -> None:
+        """A job ended (called by its worker): give back what its admission still holds. Never raises."""
+        budgets = self.budgets
+        raw = fields.get("usage_context")
+        if budgets is None or not raw:
+            return
+        try:
+            import json
+
+            budgets.job_finished(json.loads(raw))
+        except Exception:
+            log.exception("could not release the budget of job %s (it expires on its own)", job_id)
+
+    def check_quota(self, key: str) -> None:
+        """Raise :class:`~claude_web.quotas.QuotaExceeded` when ``key`` is over a limit (and count the request),
+        without reserving anything: for calls a view makes itself. Prefer :meth:`admit`."""
+        budgets = self.budgets
+        if budgets is None:
+            return
+        self._guarded(key, lambda: budgets.check(key), None)
+
+    def _guarded(self, key: str, admission: Callable[[], Any], fallback: Any) -> Any:
+        """Run an admission; refusals are announced and raised, a store that cannot be reached fails open
+        (``QUOTAS["FAIL_OPEN"]``, logged) or answers 503 ``quota_unavailable``."""
+        try:
+            return admission()
         except QuotaExceeded as exc:
             otel.quota_refused(exc.limit)
             if self.on_quota_exceeded is not None:
@@ -207,11 +281,14 @@ class WebRuntime:
                 except Exception:
                     log.exception("a quota-exceeded receiver failed")
             raise
+        except WebError:
+            raise
         except Exception as exc:
             if not self.settings.quotas.fail_open:
-                log.error("quota store unavailable: %s", exc.__class__.__name__, exc_info=True)
+                log.error("budget store unavailable: %s", exc.__class__.__name__, exc_info=True)
                 raise ServiceUnavailable("quota_unavailable", "Please try again in a moment.") from exc
-            log.exception("quota check failed for %s; letting the request through (QUOTAS['FAIL_OPEN'])", key)
+            log.exception("budget check failed for %s; letting the request through (QUOTAS['FAIL_OPEN'])", key)
+            return fallback
 
     # -- jobs -----------------------------------------------------------------------------------------------
     @property
@@ -255,6 +332,7 @@ class WebRuntime:
             clients=self.job_clients(config),
             recorder=self.job_recorder(config),
             conversations=self.turn_runner(),
+            budget=self,
         )
 
     def set_jobs(self, service: JobService | None) -> None:
@@ -306,9 +384,15 @@ class WebRuntime:
         return TurnRunner(self.settings, lambda: self.conversation_store, tools=self.tools)
 
     def close(self) -> None:
-        """Close clients and jobs (settings changed, or the app shuts down)."""
+        """Close clients, jobs and the budget store (settings changed, or the app shuts down)."""
         self.set_jobs(None)
         self.clients.close()
+        budgets, self._budgets, self._budgets_built = self._budgets, None, False
+        if budgets is not None:
+            try:
+                budgets.store.close()
+            except Exception:
+                log.debug("closing the budget store failed", exc_info=True)
 
 
 def principal_from(user_id: Any = None, session_key: str | None = None) -> Principal:

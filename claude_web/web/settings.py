@@ -65,7 +65,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "USAGE": ("ENABLED", "STORE_CONTEXT", "DATABASE", "STORAGE", "TABLE", "CREATE_TABLE", "LOG_PATH"),
     "PRICING": ("MODELS", "INCLUDE_DEFAULTS"),
     "QUOTAS": (
-        "REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH", "COST_PER_MONTH",
+        "REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH", "COST_PER_DAY", "COST_PER_MONTH",
+        "PER_ALIAS", "GLOBAL", "ON_EXHAUSTED", "ALERT_AT", "RESERVATION_TTL", "JOB_RESERVATION_TTL", "INPUT_TOKENS",
         "STORE", "CACHE", "REDIS_URL", "KEY_PREFIX", "FAIL_OPEN",
     ),
     "CHAT": (
@@ -91,8 +92,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
               "TABLE": "claude_web_usage", "CREATE_TABLE": True, "LOG_PATH": None},
     "PRICING": {"MODELS": {}, "INCLUDE_DEFAULTS": True},
     "QUOTAS": {"REQUESTS_PER_MINUTE": None, "TOKENS_PER_DAY": None, "TOKENS_PER_MONTH": None,
-               "COST_PER_MONTH": None, "STORE": "cache", "CACHE": "default", "REDIS_URL": None,
-               "KEY_PREFIX": "claude_web:quota", "FAIL_OPEN": True},
+               "COST_PER_DAY": None, "COST_PER_MONTH": None, "PER_ALIAS": None, "GLOBAL": None,
+               "ON_EXHAUSTED": "finish", "ALERT_AT": [0.8, 1.0], "RESERVATION_TTL": 120,
+               "JOB_RESERVATION_TTL": 172_800, "INPUT_TOKENS": "estimate", "STORE": "cache", "CACHE": "default",
+               "REDIS_URL": None, "KEY_PREFIX": "claude_web:quota", "FAIL_OPEN": True},
     "CHAT": {"CLIENT": None, "MODELS": None, "DEFAULT_MODEL": None, "MAX_TOKENS": 1024, "MAX_MESSAGES": 200,
              "MAX_CHARS": 200_000, "MAX_IMAGE_BYTES": 5 * 1024 * 1024, "MAX_DOCUMENT_BYTES": 10 * 1024 * 1024,
              "ALLOW_SYSTEM": False, "ALLOW_ASSISTANT_TURNS": False, "LOGIN_REQUIRED": True},
@@ -105,7 +108,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 _CLIENT_KEYS = ("BACKEND", "OPTIONS", "ASYNC_BACKEND", "API_KEY_ENV")
 _SECRET_WORDS = ("key", "token", "secret", "password", "credential")
 USAGE_STORAGES = ("auto", "sqlalchemy", "log", "none")
-QUOTA_STORES = ("cache", "redis", "memory")
+QUOTA_STORES = ("cache", "redis", "database", "memory")
+LIMIT_KEYS = ("REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH", "COST_PER_DAY", "COST_PER_MONTH")
+"""The limits of one scope: the caller's (top level of ``QUOTAS``), a client's (``PER_ALIAS``), the site's
+(``GLOBAL``)."""
+ON_EXHAUSTED = ("finish", "stop")
+INPUT_TOKEN_MODES = ("estimate", "count")
 
 
 class ConfigError(ValueError):
@@ -266,12 +274,33 @@ class PricingSettings:
 
 @dataclass(frozen=True)
 class QuotaSettings:
+    """The ``QUOTAS`` section: limits per caller (``limits``), per client alias (``per_alias``, ``"*"`` for every
+    alias not named) and for the whole site (``global_limits``), and how budgets are kept (see
+    :mod:`claude_web.web.budgets`)."""
+
     limits: QuotaLimits = field(default_factory=QuotaLimits)
-    store: str = "cache"  # cache (Django's cache) | redis | memory
+    store: str = "cache"  # cache (Django's cache) | redis | database | memory
     cache: str = "default"  # Django: the cache alias
     redis_url: str | None = None
     key_prefix: str = "claude_web:quota"
     fail_open: bool = True
+    per_alias: Mapping[str, QuotaLimits] = field(default_factory=dict)
+    global_limits: QuotaLimits = field(default_factory=QuotaLimits)
+    on_exhausted: str = "finish"  # a budget that runs out mid-stream: finish the answer, or stop it
+    alert_at: tuple[Decimal, ...] = (Decimal("0.8"), Decimal("1"))
+    reservation_ttl: float = 120.0  # an inline call's hold lives this long without a sign of life
+    job_reservation_ttl: float = 172_800.0  # a job's hold (queue, retries, a day-long batch)
+    input_tokens: str = "estimate"  # estimate | count (ask the API's count_tokens before each call)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any limit is set, for any scope."""
+        return self.limits.enabled or self.global_limits.enabled or any(v.enabled for v in self.per_alias.values())
+
+    def alias_limits(self, alias: str) -> QuotaLimits | None:
+        """The limits of client ``alias`` (its own entry, else ``"*"``), or ``None``."""
+        found = self.per_alias.get(alias) or self.per_alias.get("*")
+        return found if found is not None and found.enabled else None
 
 
 @dataclass(frozen=True)
@@ -512,20 +541,54 @@ def _parse_pricing(data: Mapping[str, Any], where: Where) -> PricingSettings:
     return PricingSettings(table=table)
 
 
-def _parse_quotas(data: Mapping[str, Any], where: Where) -> QuotaSettings:
-    _check_keys(data, SECTIONS["QUOTAS"], where)
+def _parse_limits(data: Mapping[str, Any], where: Where) -> QuotaLimits:
     limits: dict[str, Any] = {}
     for key in ("REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH"):
         if data.get(key) is not None:
             limits[key] = _positive_int(data[key], where[key], 100)
-    if data.get("COST_PER_MONTH") is not None:
-        limits["COST_PER_MONTH"] = _decimal(data["COST_PER_MONTH"], where["COST_PER_MONTH"])
-    parsed = QuotaLimits.from_mapping(limits)
+    for key in ("COST_PER_DAY", "COST_PER_MONTH"):
+        if data.get(key) is not None:
+            limits[key] = _decimal(data[key], where[key])
+    return QuotaLimits.from_mapping(limits)
+
+
+def _parse_scope_limits(value: Any, where: Where) -> QuotaLimits:
+    data = _mapping(value, where, "{'COST_PER_DAY': '100.00'}")
+    _check_keys(data, LIMIT_KEYS, where)
+    return _parse_limits(data, where)
+
+
+def _parse_shares(value: Any, where: Where) -> tuple[Decimal, ...]:
+    example = "[0.8, 1.0]"
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise _fail(where, f"must be a list of shares of a limit (0 < share <= 1), not {value!r}", example)
+    shares = []
+    for i, item in enumerate(value):
+        share = _decimal(item, where[i]).normalize()
+        if not 0 < share <= 1:
+            raise _fail(where[i], f"must be a share of a limit between 0 and 1, not {item!r}", example)
+        shares.append(share)
+    return tuple(sorted(set(shares)))
+
+
+def _parse_quotas(data: Mapping[str, Any], where: Where) -> QuotaSettings:
+    _check_keys(data, SECTIONS["QUOTAS"], where)
+    parsed = _parse_limits(data, where)
+    per_alias_raw = _mapping(data.get("PER_ALIAS") or {}, where["PER_ALIAS"], "{'default': {'COST_PER_MONTH': '500'}}")
+    per_alias = {str(a): _parse_scope_limits(v, where["PER_ALIAS"][a]) for a, v in per_alias_raw.items()}
+    global_limits = _parse_scope_limits(data.get("GLOBAL") or {}, where["GLOBAL"])
+    on_exhausted = data.get("ON_EXHAUSTED", "finish")
+    if on_exhausted not in ON_EXHAUSTED:
+        raise _fail(where["ON_EXHAUSTED"], f"must be 'finish' or 'stop', not {on_exhausted!r}", "'stop'")
+    input_tokens = data.get("INPUT_TOKENS", "estimate")
+    if input_tokens not in INPUT_TOKEN_MODES:
+        raise _fail(where["INPUT_TOKENS"], f"must be 'estimate' or 'count', not {input_tokens!r}", "'count'")
     store = data.get("STORE", "cache")
     if store not in QUOTA_STORES:
         raise _fail(where["STORE"], f"must be one of {', '.join(QUOTA_STORES)}, not {store!r}", "'redis'")
     redis_url = _optional_str(data.get("REDIS_URL"), where["REDIS_URL"], "redis://127.0.0.1:6379/0")
-    if parsed.enabled and store == "redis" and not redis_url:
+    enabled = parsed.enabled or global_limits.enabled or any(v.enabled for v in per_alias.values())
+    if enabled and store == "redis" and not redis_url:
         raise _fail(
             where["REDIS_URL"],
             "is not set but the quotas count in Redis (STORE 'redis'); set it, or STORE 'memory' for a "
@@ -539,6 +602,15 @@ def _parse_quotas(data: Mapping[str, Any], where: Where) -> QuotaSettings:
         redis_url=redis_url,
         key_prefix=_str(data.get("KEY_PREFIX", "claude_web:quota"), where["KEY_PREFIX"], "claude_web:quota"),
         fail_open=_bool(data.get("FAIL_OPEN", True), where["FAIL_OPEN"]),
+        per_alias=per_alias,
+        global_limits=global_limits,
+        on_exhausted=on_exhausted,
+        alert_at=_parse_shares(data.get("ALERT_AT", [0.8, 1.0]), where["ALERT_AT"]),
+        reservation_ttl=_positive_number(data.get("RESERVATION_TTL", 120), where["RESERVATION_TTL"], 120),
+        job_reservation_ttl=_positive_number(
+            data.get("JOB_RESERVATION_TTL", 172_800), where["JOB_RESERVATION_TTL"], 172_800
+        ),
+        input_tokens=input_tokens,
     )
 
 
@@ -690,14 +762,14 @@ def _nest(
 
 _ENV_INTS = {"MAX_TOKENS", "MAX_MESSAGES", "MAX_CHARS", "MAX_IMAGE_BYTES", "MAX_DOCUMENT_BYTES", "REQUESTS_PER_MINUTE", "TOKENS_PER_DAY", "TOKENS_PER_MONTH",
              "RETRY", "MAX_STREAMS", "PAGE_SIZE", "MAX_MESSAGE_CHARS", "CONTEXT_WINDOW"}  # fmt: skip
-_ENV_FLOATS = {"HEARTBEAT", "CONTEXT_SHARE"}
+_ENV_FLOATS = {"HEARTBEAT", "CONTEXT_SHARE", "RESERVATION_TTL", "JOB_RESERVATION_TTL"}
 _ENV_BOOLS = {"ENABLED", "STORE_CONTEXT", "CREATE_TABLE", "ALLOW_SYSTEM", "ALLOW_ASSISTANT_TURNS", "LOGIN_REQUIRED",
               "FAIL_OPEN", "INCLUDE_DEFAULTS", "REGISTER_ERROR_HANDLERS", "CACHE", "CREATE_TABLES"}  # fmt: skip
 
 
 def _from_env_string(section: str, key: str | None, value: str, name: str) -> Any:
     """An environment string as the type the schema wants: JSON for dicts and lists, numbers, booleans."""
-    if key is None or section in ("CLIENTS", "ASSISTANTS") or key in ("MODELS",):
+    if key is None or section in ("CLIENTS", "ASSISTANTS") or key in ("MODELS", "PER_ALIAS", "GLOBAL", "ALERT_AT"):
         if key is None and section in TOP_LEVEL:
             return value
         try:

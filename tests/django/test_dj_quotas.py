@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from cwdj_helpers import chat_body, usage_rows
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from claude_web.quotas import Quota, QuotaExceeded, QuotaLimits
@@ -21,6 +22,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def post(client: Any, url: str = "/claude/chat/") -> Any:
     return client.post(url, data=json.dumps(chat_body()), content_type="application/json")
+
+
+def post_body(client: Any, body: dict[str, Any], url: str = "/claude/chat/") -> Any:
+    return client.post(url, data=json.dumps(body), content_type="application/json")
 
 
 @pytest.mark.parametrize("url", ["/claude/chat/", "/claude/achat/"])
@@ -43,16 +48,41 @@ def test_requests_per_minute_gives_429_without_upstream_call(
 
 
 def test_tokens_per_day_counts_finished_calls(claude_web_settings: Any, fake_claude: Any, auth_client: Any) -> None:
-    claude_web_settings(QUOTAS={"TOKENS_PER_DAY": 5})
-    fake_claude.queue(text("a reasonably long answer with tokens", chunks=3))
-    first = post(auth_client)
-    b"".join(first.streaming_content)
-    (row,) = usage_rows()
-    assert row.total_tokens >= 5
-    second = post(auth_client)
+    # each call reserves its worst case (16 estimated prompt tokens + max_tokens 60 = 76) and settles to its use
+    claude_web_settings(QUOTAS={"TOKENS_PER_DAY": 100})
+    for _ in range(2):
+        fake_claude.queue(text("a reasonably long answer with tokens", chunks=3))
+        response = post_body(auth_client, chat_body(max_tokens=60))
+        assert response.status_code == 200
+        b"".join(response.streaming_content)
+    rows = usage_rows()
+    used = sum(row.total_tokens for row in rows)
+    assert len(rows) == 2 and used == 26 and used + 76 > 100  # the third call's worst case no longer fits
+    refused = post_body(auth_client, chat_body(max_tokens=60))
+    assert refused.status_code == 429
+    error = refused.json()["error"]
+    assert error["limit"] == "tokens_per_day" and error["scope"] == "user"
+    assert error["message"].startswith("You have reached your daily token limit. Try again tomorrow at 00:00 UTC")
+    assert len(fake_claude.requests) == 2
+    smaller = post_body(auth_client, chat_body(max_tokens=10))  # what is left still admits a smaller call
+    assert smaller.status_code == 200
+    b"".join(smaller.streaming_content)
+
+
+def test_a_call_in_flight_holds_its_worst_case(claude_web_settings: Any, fake_claude: Any, auth_client: Any) -> None:
+    claude_web_settings(QUOTAS={"TOKENS_PER_DAY": 100})
+    fake_claude.queue(text("slow answer", chunks=2, event_delay=0.05))
+    first = post_body(auth_client, chat_body(max_tokens=60))  # admitted: 76 tokens held until it settles
+    assert first.status_code == 200
+    second = post_body(auth_client, chat_body(max_tokens=60))
     assert second.status_code == 429
-    assert second.json()["error"]["limit"] == "tokens_per_day"
-    assert len(fake_claude.requests) == 1
+    error = second.json()["error"]
+    assert error["message"].startswith("Your daily token limit is taken up by answers still being written.")
+    assert 1 <= int(second["Retry-After"]) <= 60
+    b"".join(first.streaming_content)  # it finishes and settles to what it used: room again
+    third = post_body(auth_client, chat_body(max_tokens=60))
+    assert third.status_code == 200
+    b"".join(third.streaming_content)
 
 
 def test_quotas_are_per_user(claude_web_settings: Any, fake_claude: Any, django_user_model: Any) -> None:
@@ -93,17 +123,17 @@ def test_no_limits_no_counting(claude_web_settings: Any) -> None:
 
 
 @pytest.mark.parametrize("backend", ["locmem", "db", "file"])
-def test_cache_counter_store_on_backends(backend: str, tmp_path: Any) -> None:
+def test_cache_counter_store_only_on_caches_that_count_atomically(backend: str, tmp_path: Any) -> None:
     configs = {
         "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "quota-test"},
         "db": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "quota_cache_table"},
         "file": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)},
     }
     with override_settings(CACHES={"default": configs["locmem"], "q": configs[backend]}):
-        if backend == "db":
-            from django.core.management import call_command
-
-            call_command("createcachetable", "quota_cache_table")
+        if backend != "locmem":  # a read and a write: concurrent increments would be lost
+            with pytest.raises(ImproperlyConfigured, match="cannot increment a counter atomically"):
+                CacheCounterStore(caches["q"])
+            return
         store = CacheCounterStore(caches["q"])
         assert store.incr("k", 2, 60) == 2
         assert store.incr("k", 3, 60) == 5

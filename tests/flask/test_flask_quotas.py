@@ -74,29 +74,30 @@ def test_requests_per_minute_gives_429_with_retry_after_before_upstream(
         quota_exceeded.disconnect(on_refused, sender=t.app)
     # the counters really are in Redis, under the configured prefix
     keys = [k.decode() for k in redis.Redis.from_url(redis_url).scan_iter(f"{quota_prefix}*")]
-    assert any(":user:u1:rpm:" in k for k in keys), keys
+    assert f"{quota_prefix}:w:u:user:u1" in keys, keys  # the sliding window of user u1's requests
 
 
 def test_tokens_per_day_counts_usage_records_and_then_refuses(
     make_app: Any, serve: Any, fake_claude: Any, redis_url: str, quota_prefix: str
 ) -> None:
-    t = _quota_app(make_app, redis_url, quota_prefix, {"TOKENS_PER_DAY": 10}, user="heavy")
-    other = _quota_app(make_app, redis_url, quota_prefix, {"TOKENS_PER_DAY": 10}, user="light")
+    # a call reserves its worst case: 15 estimated prompt tokens + max_tokens 80 = 95 of the 100
+    t = _quota_app(make_app, redis_url, quota_prefix, {"TOKENS_PER_DAY": 100}, user="heavy")
+    other = _quota_app(make_app, redis_url, quota_prefix, {"TOKENS_PER_DAY": 100}, user="light")
     server = serve(t.app)
     other_server = serve(other.app)
     fake_claude.queue(text("a fairly long answer that uses more than ten tokens in total", chunks=4))
-    response, _ = post_stream(f"{server.url}/claude/chat", chat_body())
+    response, _ = post_stream(f"{server.url}/claude/chat", chat_body(max_tokens=80))
     assert response.status_code == 200
     [record] = t.usage.wait(1)
-    assert record.total_tokens >= 10
-    refused = httpx.post(f"{server.url}/claude/chat", json=chat_body(), timeout=5)
+    assert record.total_tokens >= 10  # settled: 100 - used no longer takes another worst case
+    refused = httpx.post(f"{server.url}/claude/chat", json=chat_body(max_tokens=80), timeout=5)
     assert refused.status_code == 429
     assert refused.json()["error"]["limit"] == "tokens_per_day"
     assert int(refused.headers["Retry-After"]) >= 1
     assert len(fake_claude.requests) == 1
     # another user is not affected
     fake_claude.queue(text("hi", chunks=1))
-    ok, _ = post_stream(f"{other_server.url}/claude/chat", chat_body())
+    ok, _ = post_stream(f"{other_server.url}/claude/chat", chat_body(max_tokens=80))
     assert ok.status_code == 200
     assert len(fake_claude.requests) == 2
 

@@ -1,8 +1,8 @@
 """The chat stream: ``POST`` a chat body, get Claude's answer as Server-Sent Events.
 
 Order of checks, each answered before any upstream call: login (401), JSON content type (415) and body size
-(400), the body against the chat rules (400 naming the field), the quota (429 + ``Retry-After``), stream capacity
-(503 + ``Retry-After``). Then the answer streams: sync bodies for WSGI, async bodies (the serving loop's client)
+(400), the body against the chat rules (400 naming the field), the budgets (429 + ``Retry-After``: the call's
+worst case is reserved), stream capacity (503 + ``Retry-After``; the reservation is given back). Then the answer streams: sync bodies for WSGI, async bodies (the serving loop's client)
 for ASGI; when the browser goes away the body is closed and so is the upstream stream (usage ``aborted``).
 """
 
@@ -98,20 +98,27 @@ def stream_response(
     """
     name = alias or runtime.settings.chat.client
     interval = runtime.settings.streaming.heartbeat if heartbeat is None else heartbeat
-    runtime.streams.acquire()
+    try:
+        runtime.streams.acquire()
+    except Exception:
+        runtime.release(usage_context)  # no call will settle what the admission reserved
+        raise
+
+    def release() -> None:  # the body ended: a reservation no record settled (the call never started) goes back
+        runtime.streams.release()
+        runtime.release(usage_context)
+
     headers = sse_headers(request.request_id)
     if asynchronous:
         usage_context = otel.with_parent(usage_context)  # the client is made later, on the serving loop
         body: Any = AsyncGuardedBody(
-            awrite_events(_async_events(runtime, request, name, params, usage_context), heartbeat=interval),
-            runtime.streams.release,
+            awrite_events(_async_events(runtime, request, name, params, usage_context), heartbeat=interval), release
         )
         return WebResponse(200, headers, astream=body)
     client = runtime.client_for(request, name, usage_context)
-    events = _sync_events(lambda: client.messages.stream(**params), client.pricing)
-    return WebResponse(
-        200, headers, stream=GuardedBody(write_events(events, heartbeat=interval), runtime.streams.release)
-    )
+    watch = runtime.watch(client.usage_context, params)
+    events = _sync_events(lambda: client.messages.stream(**params), client.pricing, watch)
+    return WebResponse(200, headers, stream=GuardedBody(write_events(events, heartbeat=interval), release))
 
 
 def _failure(exc: BaseException) -> dict[str, str]:
@@ -124,15 +131,17 @@ def _failure(exc: BaseException) -> dict[str, str]:
     return safe_error(exc)
 
 
-def _sync_events(open_stream: Callable[[], Any], pricing: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+def _sync_events(
+    open_stream: Callable[[], Any], pricing: Any, watch: Callable[[Any], bool] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """Browser events of a sync stream: opened on the first pull (an error becomes an ``error`` event); upstream
-    pings pace heartbeats, since this thread blocks on the upstream read in between."""
+    pings pace heartbeats, since this thread blocks on the upstream read in between; ``watch`` is the budget's."""
     try:
         stream = open_stream().__enter__()
     except Exception as exc:
         yield ("error", _failure(exc))
         return
-    events = browser_events(stream, heartbeats=True, pricing=pricing)
+    events = browser_events(stream, heartbeats=True, pricing=pricing, watch=watch)
     try:
         yield from events
     finally:
@@ -150,11 +159,12 @@ async def _async_events(
     """Browser events of an async stream, on the loop that serves the response (its own client)."""
     try:
         client = runtime.async_client_for(request, alias, usage_context)
+        watch = runtime.watch(client.usage_context, params)
         stream = await client.messages.stream(**params).__aenter__()
     except Exception as exc:
         yield ("error", _failure(exc))
         return
-    events = abrowser_events(stream, pricing=client.pricing)
+    events = abrowser_events(stream, pricing=client.pricing, watch=watch)
     try:
         async for item in events:
             yield item

@@ -120,14 +120,15 @@ def job_start(
     if not isinstance(kind, str):
         raise RequestError("kind", f"must be one of {', '.join(PUBLIC_JOB_KINDS)}")
     params = _checked_params(runtime, kind, body.get("params"))
-    runtime.admit(who, params if isinstance(params, dict) else {}, alias=body.get("alias"))
-    service = _service(runtime)
+    admitted = runtime.admit(who, params if isinstance(params, dict) else {}, alias=body.get("alias"), job=True)
     try:
-        job = service.start(kind, params, owner=who, alias=body.get("alias", runtime.settings.chat.client))
-    except WebError:
-        raise
-    except Exception as exc:
-        if _is_store_down(exc):
+        service = _service(runtime)
+        job = service.start(
+            kind, params, owner=who, alias=body.get("alias", runtime.settings.chat.client), context=admitted
+        )
+    except BaseException as exc:
+        runtime.release(admitted, force=True)  # nothing was queued: give the job's reservation back
+        if not isinstance(exc, WebError) and _is_store_down(exc):
             raise _unavailable(exc) from exc
         raise
     data = {
@@ -171,7 +172,10 @@ def job_cancel(
 ) -> WebResponse:
     who = _owner(request, runtime, owner)
     service = _service(runtime)
-    return WebResponse(202, {}, json=_lookup(lambda: service.cancel(job_id, who)))
+    status = _lookup(lambda: service.cancel(job_id, who))
+    if status.get("state") == "cancelled":  # ended before a worker took it: give its reservation back
+        runtime.job_finished(job_id, _lookup(lambda: service.get(job_id, who)).fields)
+    return WebResponse(202, {}, json=status)
 
 
 @guarded
