@@ -205,7 +205,13 @@ class WebRuntime:
         return int(counted.input_tokens)
 
     def admit(
-        self, key: str, params: Mapping[str, Any], *, alias: str | None = None, job: bool = False
+        self,
+        key: str,
+        params: Mapping[str, Any],
+        *,
+        alias: str | None = None,
+        job: bool = False,
+        prompt_tokens: int | None = None,
     ) -> dict[str, Any]:
         """Every limit a call must pass before it goes upstream, for the quota ``key`` (``user:42``...).
 
@@ -222,7 +228,9 @@ class WebRuntime:
             return {}
         name = alias if isinstance(alias, str) and alias else self.settings.chat.client
         admitted: dict[str, Any] = self._guarded(
-            key, lambda: budgets.admit(key, params, alias=name, job=job), {"quota_key": key}
+            key,
+            lambda: budgets.admit(key, params, alias=name, job=job, prompt_tokens=prompt_tokens),
+            {"quota_key": key},
         )
         return admitted
 
@@ -246,6 +254,15 @@ class WebRuntime:
             return None
         watch: Watch | None = budgets.watch(context, params)
         return watch
+
+    def cancel_job(self, job_id: str, owner: str) -> dict[str, Any]:
+        """Cancel a job (chat jobs and conversation turns alike); one that ended before a worker took it gives its
+        reservation back here, since no worker will. Raises what :meth:`JobService.cancel` raises."""
+        service = self.jobs
+        status = service.cancel(job_id, owner)
+        if status.get("state") == "cancelled":
+            self.job_finished(job_id, service.get(job_id, owner).fields)
+        return status
 
     def job_finished(self, job_id: str, fields: Mapping[str, str]) -> None:
         """A job ended (called by its worker): give back what its admission still holds. Never raises."""

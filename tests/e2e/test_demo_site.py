@@ -221,7 +221,9 @@ def test_quota_exhaustion_is_readable(context: Any, demo_server: DemoServer, fak
             break
         time.sleep(0.25)
     message = error.inner_text()
-    assert message.startswith("Quota exceeded: You have reached your daily token limit. Try again tomorrow at 00:00 UTC")
+    assert message.startswith(
+        "Quota exceeded: You have reached your daily token limit. Try again tomorrow at 00:00 UTC"
+    )
     assert "Traceback" not in message
     assert page.locator("#status").get_attribute("data-state") == "error"
     assert len(fake.requests) == sent_upstream  # refused before any upstream call

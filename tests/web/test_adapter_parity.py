@@ -16,8 +16,10 @@ without login, with a quota.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -488,10 +490,16 @@ def _quota_answer(response: httpx.Response) -> dict[str, Any]:
     answer = _json_answer(response)
     seconds = answer["headers"].get("retry-after", "")
     assert seconds.isdigit() and 1 <= int(seconds) <= 60, answer
-    error = answer["json"]["error"]
+    error = dict(answer["json"]["error"])
     assert error["retry_after"] == int(seconds)
+    message = error["message"].replace(seconds, "<n>")
+    if "retry_at" in error:  # the moment to try again, to the second: timing too
+        moment = datetime.fromisoformat(error["retry_at"])
+        assert 0 <= (moment - datetime.now(timezone.utc)).total_seconds() <= 61, error
+        message = re.sub(r"\d{2}:\d{2}(:\d{2})?", "<time>", message)
+        error["retry_at"] = "<time>"
     return scrub(answer, {f" {seconds} seconds": " <n> seconds", seconds: "<n>"}) | {
-        "json": {"error": {**error, "retry_after": "<n>", "message": error["message"].replace(seconds, "<n>")}}
+        "json": {"error": {**error, "retry_after": "<n>", "message": message}}
     }
 
 

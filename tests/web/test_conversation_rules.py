@@ -389,3 +389,49 @@ def test_a_long_conversation_drops_its_oldest_turns_counted_by_the_api(fake_clau
                 assert message["usage"]["output_tokens"] > 0
     finally:
         runtime.close()
+
+
+# -- budgets: a turn reserves its worst case and gives back what it did not spend ------------------------------
+
+
+def test_a_turn_holds_its_worst_case_until_it_ends_and_is_refused_when_it_cannot_fit(fake_claude: Any) -> None:
+    from claude_web.web.budgets import budget_report
+
+    settings = parse_settings(
+        {
+            "CLIENTS": {
+                "default": {"BACKEND": "fake", "OPTIONS": {"base_url": fake_claude.base_url, "max_retries": 0}}
+            },
+            "ASSISTANTS": {"default": {"MODEL": "claude-sonnet-4-5", "SYSTEM": "Be brief.", "MAX_TOKENS": 1000}},
+            "QUOTAS": {"COST_PER_MONTH": "0.05", "STORE": "memory"},
+        }
+    )
+    runtime = WebRuntime(settings, conversation_store=MemoryConversationStore())
+    try:
+        budgets = runtime.budgets
+        assert budgets is not None
+        cid = conversation_create(runtime, _request("POST", {})).json["conversation"]["id"]
+        fake_claude.queue(text("A short answer.", chunks=3))
+        response = conversation_post(runtime, _request("POST", {"message": "Hello there"}), cid)
+        assert response.status == 200 and response.stream is not None
+        assert b"event: done" in b"".join(response.stream)
+        (line,) = [line for line in budget_report(budgets) if line.scope == "user:1"]
+        # settled to what the call cost, and nothing left held once the turn ended
+        assert line.reserved == 0 and line.used > 0
+        # a 1000-token answer at $15/MTok alone is $0.015: once the stored history makes the worst case larger
+        # than what is left of $0.05, the next turn is refused before any upstream call
+        sent = len(fake_claude.requests)
+        for _ in range(6):
+            fake_claude.queue(text("w " * 300, chunks=3))
+            answer = conversation_post(runtime, _request("POST", {"message": "More, please. " * 40}), cid)
+            if answer.status != 200:
+                break
+            assert answer.stream is not None
+            b"".join(answer.stream)
+            sent = len(fake_claude.requests)
+        assert answer.status == 429 and answer.json["error"]["type"] == "quota_exceeded"
+        assert len(fake_claude.requests) == sent  # the refused turn never went upstream
+        (line,) = [line for line in budget_report(budgets) if line.scope == "user:1"]
+        assert line.reserved == 0 and line.used <= line.value
+    finally:
+        runtime.close()

@@ -144,7 +144,13 @@ class Budgets:
 
     # -- admission ----------------------------------------------------------------------------------------------
     def admit(
-        self, key: str | None, params: Mapping[str, Any], *, alias: str | None = None, job: bool = False
+        self,
+        key: str | None,
+        params: Mapping[str, Any],
+        *,
+        alias: str | None = None,
+        job: bool = False,
+        prompt_tokens: int | None = None,
     ) -> dict[str, Any]:
         """Reserve the worst case of a call or raise the refusal (:class:`~claude_web.quotas.QuotaExceeded`,
         :class:`BudgetUnpriced`). Returns the usage-context keys its records carry.
@@ -152,7 +158,8 @@ class Budgets:
         One call's reservation is settled by its record. With ``job`` it is held until released instead: a job (its
         worker releases it when the job ends), or any admission that makes several calls (a tool loop: each
         call's record counts and shrinks the hold; :meth:`release` with ``force`` gives back the rest); its TTL
-        is ``JOB_RESERVATION_TTL``.
+        is ``JOB_RESERVATION_TTL``. ``prompt_tokens`` bounds the prompt when the caller knows more than ``params``
+        show (a conversation turn sends a stored history the request does not carry).
         """
         now = self.clock()
         self._maybe_sweep(now)
@@ -163,7 +170,11 @@ class Budgets:
         laid = plan(self.prefix, scopes, now)
         worst = WorstCase(0, 0, 0)
         if laid.lines:
-            worst = self.worst(params, alias)
+            worst = (
+                self.worst(params, alias)
+                if prompt_tokens is None
+                else worst_case_of(params, self.pricing, prompt=prompt_tokens)
+            )
             if not worst.priced and any(line.metric == "cost" for line in laid.lines):
                 log.error(
                     "model %r has no price, so no call to it fits a cost budget; add it to PRICING", params.get("model")

@@ -17,6 +17,7 @@ from ...jobs import JobNotFound
 from ...jobs._service import new_job_id
 from ...relay import InvalidEventId, RelayEvent
 from ..assistants import AssistantSettings
+from ..budgets import estimate_prompt_tokens
 from ..errors import Conflict, NotFound, RequestError
 from ..http import WebRequest
 from .records import ChatMessage, Conversation, ConversationStore
@@ -212,17 +213,27 @@ class ConversationService:
         if self.running(conv) is not None:
             raise Conflict(_BUSY)
         question = [{"type": "text", "text": text}]
-        admitted = self.runtime.admit(
-            owner,
-            {
-                "model": conv.model,
-                "max_tokens": assistant.max_tokens,
-                "messages": [{"role": "user", "content": question}],
-            },
-            alias=assistant.client,
+        call = {
+            "model": conv.model,
+            "max_tokens": assistant.max_tokens,
+            "system": assistant.system,
+            "messages": [{"role": "user", "content": question}],
+        }
+        # The turn's worst case, reserved before anything runs and held until the turn ends (each call's record
+        # counts against it): the prompt is at most the stored history, which every earlier call of this
+        # conversation already sent (so its token totals bound it), plus the system prompt, tools and the new
+        # question, and never more than the prompt budget the context rules trim to.
+        history = (
+            conv.input_tokens + conv.cache_creation_input_tokens + conv.cache_read_input_tokens + conv.output_tokens
         )
+        prompt = min(
+            self.runtime.settings.conversations.prompt_budget,
+            history + estimate_prompt_tokens(call) + 400 * len(assistant.tools),
+        )
+        admitted = self.runtime.admit(owner, call, alias=assistant.client, job=True, prompt_tokens=prompt)
         job_id = new_job_id()
         if not self.store.claim_turn(conv.id, job_id, conv.turn_job_id):
+            self.runtime.release(admitted, force=True)
             raise Conflict(_BUSY)  # another post won the race
         if not conv.title:
             self.store.update_conversation(conv.id, title=title_from(text))
@@ -230,9 +241,10 @@ class ConversationService:
         context = {**self.runtime.usage_context(request, assistant.client), **admitted}
         params = {"conversation_id": conv.id, "message_id": message.id, "context": _json_safe(context)}
         try:
-            jobs.start("conversation", params, owner=owner, alias=assistant.client, job_id=job_id)
+            jobs.start("conversation", params, owner=owner, alias=assistant.client, job_id=job_id, context=admitted)
         except Exception:
             self.store.update_message(message.id, status="error")
+            self.runtime.release(admitted, force=True)
             raise
         return conv, job_id
 
@@ -242,7 +254,7 @@ class ConversationService:
         if not conv.turn_job_id:
             return {"turn": None, "state": "idle"}
         try:
-            status = self.jobs.cancel(conv.turn_job_id, owner)
+            status = self.runtime.cancel_job(conv.turn_job_id, owner)
         except JobNotFound:
             return {"turn": conv.turn_job_id, "state": "idle"}
         return {"turn": conv.turn_job_id, "state": status.get("state")}

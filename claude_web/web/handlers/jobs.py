@@ -171,11 +171,8 @@ def job_cancel(
     runtime: WebRuntime, request: WebRequest, job_id: str, *, owner: str | None | _Default = PRINCIPAL
 ) -> WebResponse:
     who = _owner(request, runtime, owner)
-    service = _service(runtime)
-    status = _lookup(lambda: service.cancel(job_id, who))
-    if status.get("state") == "cancelled":  # ended before a worker took it: give its reservation back
-        runtime.job_finished(job_id, _lookup(lambda: service.get(job_id, who)).fields)
-    return WebResponse(202, {}, json=status)
+    _service(runtime)
+    return WebResponse(202, {}, json=_lookup(lambda: runtime.cancel_job(job_id, who)))
 
 
 @guarded
