@@ -162,12 +162,14 @@ class ClaudeWeb:
         params: dict[str, Any] = get_state().runtime.chat_policy.validate(raw)
         return params
 
-    def stream_response(self, *, alias: str | None = None, check_quota: bool = True, **params: Any) -> Response:
+    def stream_response(
+        self, *, alias: str | None = None, check_quota: bool = True, protocol: str | None = None, **params: Any
+    ) -> Response:
         """A streamed ``text/event-stream`` response of ``messages.stream(**params)``.
 
         The quota is checked first (``QuotaExceeded`` -> 429 before any upstream call). The upstream call starts
         when the response body is sent; an upstream failure becomes an SSE ``error`` event; a browser that goes
-        away closes the upstream stream (usage ``aborted``).
+        away closes the upstream stream (usage ``aborted``). ``protocol="ai-sdk"``: the AI SDK's UI message stream.
 
         >>> return claude.stream_response(model="claude-haiku-4-5", max_tokens=512, messages=messages)
         """
@@ -176,7 +178,9 @@ class ClaudeWeb:
         state = get_state()
         neutral = self.web_request(read_body=False)
         try:
-            out = stream_response(state.runtime, neutral, params, alias=alias or state.settings.default_client)
+            out = stream_response(
+                state.runtime, neutral, params, alias=alias or state.settings.default_client, protocol=protocol
+            )
         except WebError as exc:
             out = error_response(exc)
         return flask_response(out)
