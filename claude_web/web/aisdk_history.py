@@ -4,7 +4,8 @@ Each question is a user message; each turn (everything one job wrote: assistant 
 between them) is ONE assistant message whose id is the turn's id, the ``messageId`` its stream sends, so a resumed
 stream replaces it instead of adding a second one. Its parts are what the client itself assembles from the stream:
 a ``step-start`` per upstream call, ``reasoning`` and ``text`` parts, and ``tool-<name>`` parts with their input and
-output (``output-available``) or error (``output-error``). Messages the history leaves out of prompts (status
+output (``output-available``) or error (``output-error``); reasoning parts keep the ids the stream gave them
+(``reasoning-0``, ...). Messages the history leaves out of prompts (status
 ``error``: an answer that failed, or one replaced by ``regenerate-message``) are left out here too; a question stays
 even when its answer never came.
 
@@ -90,7 +91,10 @@ def _assistant_parts(parts: list[dict[str, Any]], message: ChatMessage, tools: d
         if kind == "text" and block.get("text"):
             parts.append({"type": "text", "text": str(block["text"]), "state": "done"})
         elif kind == "thinking" and block.get("thinking"):
-            parts.append({"type": "reasoning", "text": str(block["thinking"]), "state": "done"})
+            number = sum(1 for part in parts if part["type"] == "reasoning")
+            parts.append(
+                {"type": "reasoning", "id": f"reasoning-{number}", "text": str(block["thinking"]), "state": "done"}
+            )
         elif kind == "tool_use" and isinstance(block.get("id"), str):
             part = {
                 "type": f"tool-{block.get('name')}",
