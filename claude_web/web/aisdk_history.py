@@ -41,8 +41,10 @@ def user_message_id(message_id: int) -> str:
     return f"message-{message_id}"
 
 
-def ui_messages(stored: Sequence[ChatMessage]) -> list[dict[str, Any]]:
-    """The UI messages of a conversation's stored messages, oldest first (see the module docs)."""
+def ui_messages(stored: Sequence[ChatMessage], *, running: str | None = None) -> list[dict[str, Any]]:
+    """The UI messages of a conversation's stored messages, oldest first (see the module docs). ``running`` is the
+    turn being written now, if any: its unfinished answer has no ``stop_reason`` yet, where that of an ended turn
+    says ``cancelled`` (stopped, or broken off)."""
     out: list[dict[str, Any]] = []
     answer: dict[str, Any] | None = None
     totals: dict[str, Any] = {}
@@ -64,8 +66,9 @@ def ui_messages(stored: Sequence[ChatMessage]) -> list[dict[str, Any]]:
         if message.role == "assistant":
             _assistant_parts(answer["parts"], message, tools)
             _add_totals(totals, message)
+            unfinished = None if message.job_id and message.job_id == running else "cancelled"
             answer["metadata"] = {
-                "stop_reason": message.stop_reason if message.status == "complete" else "cancelled",
+                "stop_reason": message.stop_reason if message.status == "complete" else unfinished,
                 "usage": dict(totals["usage"]),
                 "cost": None if totals["cost"] is None else format_cost(totals["cost"]),
             }

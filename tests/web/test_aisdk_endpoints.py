@@ -301,3 +301,4 @@ def test_ui_messages_of_stored_turns() -> None:
         {"type": "text", "text": "Undefined.", "state": "done"},
     ]
     assert out[1]["metadata"]["stop_reason"] == "end_turn" and out[3]["metadata"]["stop_reason"] == "cancelled"
+    assert ui_messages(stored, running="t3")[3]["metadata"]["stop_reason"] is None  # still being written

@@ -188,7 +188,7 @@ def conversation_detail(
     if ui:
         from ..aisdk_history import ui_messages
 
-        shown: list[dict[str, Any]] = ui_messages(messages)
+        shown: list[dict[str, Any]] = ui_messages(messages, running=None if job is None else job.id)
     else:
         shown = [_message_json(m) for m in messages]
     body = {"conversation": _conversation_json(conv, urls), "messages": shown, "active_turn": active}
