@@ -87,7 +87,9 @@ def test_a_reload_mid_answer_resumes_it(page: Any, demo_server: DemoServer, fake
     assert len(fake.requests) == 1
 
 
-def test_stop_closes_the_upstream_call(page: Any, demo_server: DemoServer, fake: RemoteFakeClaude) -> None:
+def test_stop_closes_the_upstream_call(context: Any, demo_server: DemoServer, fake: RemoteFakeClaude) -> None:
+    # a user of its own: the usage page then lists this test's rows only, whatever ran before in the session
+    page = _user_page(context, demo_server, "aisdk-stop")
     full = " ".join(f"Sentence {i:02d} of a long story." for i in range(1, 61))
     fake.queue(text(full, chunks=120, event_delay=0.08))
     _open(page, demo_server)
@@ -109,6 +111,7 @@ def test_stop_closes_the_upstream_call(page: Any, demo_server: DemoServer, fake:
             break
         time.sleep(0.5)
     assert page.locator("#ledger tr.row-aborted").count() == 1
+    assert page.locator("#ledger tbody tr").count() == 1
 
 
 def test_the_page_is_linked_and_another_users_chat_is_404(
@@ -120,17 +123,23 @@ def test_the_page_is_linked_and_another_users_chat_is_404(
     page.wait_for_function(SETTLED)
     page.wait_for_url(CHAT_URL)
     mine = page.url
-    demo_server.manage("shell", "-c", _MAKE_USER)
     other = context.browser.new_context()
     try:
-        tab = other.new_page()
-        log_in(tab, demo_server, "aisdk-other", "aisdk-other-pass", path="/ai-sdk/")
+        tab = _user_page(other, demo_server, "aisdk-other")
         assert tab.goto(mine).status == 404
     finally:
         other.close()
 
 
-_MAKE_USER = (
-    "from django.contrib.auth import get_user_model; U = get_user_model(); "
-    "U.objects.filter(username='aisdk-other').exists() or U.objects.create_user('aisdk-other', password='aisdk-other-pass')"
-)
+def _user_page(context: Any, server: DemoServer, username: str) -> Any:
+    """A page of ``context`` logged in as ``username`` (created with the password ``<username>-pass`` if new)."""
+    server.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; U = get_user_model(); "
+        f"U.objects.filter(username={username!r}).exists() or U.objects.create_user({username!r}, "
+        f"password={username + '-pass'!r})",
+    )
+    tab = context.new_page()
+    log_in(tab, server, username, f"{username}-pass", path="/ai-sdk/")
+    return tab
