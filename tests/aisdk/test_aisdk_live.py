@@ -54,7 +54,10 @@ SETTINGS_BASE: dict[str, Any] = {
 def servers(fake_claude_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
     client = {"BACKEND": "fake", "OPTIONS": {"base_url": fake_claude_server.base_url, "max_retries": 0}}
     settings = {**SETTINGS_BASE, "CLIENTS": {"default": client}}
-    started = start_servers(KINDS, settings, tmp_path_factory.mktemp("aisdk-live"), body_limit=1_000_000)
+    tmp = tmp_path_factory.mktemp("aisdk-live")
+    started = start_servers(KINDS, settings, tmp, body_limit=1_000_000)
+    for server in started:
+        server.log = tmp / f"{server.kind}.log"  # type: ignore[attr-defined]  # where start_servers sends its output
     try:
         yield {server.kind: server for server in started}
     finally:
@@ -244,13 +247,17 @@ def test_somebody_elses_chat_is_404_and_nothing_to_resume_is_204(
         assert posted.status == 404 and posted.message is None
         assert mallory.read(f"{PREFIX}{cid}/stream", resume=True).status == 404
         assert mallory.http.post(f"{PREFIX}{cid}/stop").status_code == 404
-        # a chat id nobody has used yet: nothing to resume (useChat resumes on mount)
+        # a chat id nobody has used yet: nothing to resume (useChat resumes on mount), and no body at all
         assert mallory.read(f"{PREFIX}{chat_id()}/stream", resume=True).status == 204
+        empty = mallory.http.get(f"{PREFIX}{chat_id()}/stream")
+        assert empty.status_code == 204 and empty.content == b""
         bad = mallory.read(chat_id="short", text="Hi")
         assert bad.status == 400 and "chat id" in " ".join(bad.protocol_errors)
     assert len(fake_claude.requests) == 1
     anonymous = read_stream(server.url + PREFIX, chat_id=chat_id(), text="Hi")
     assert anonymous.status in (401, 403)  # Flask: login required; Django: the CSRF check comes first
+    log = server.log.read_text()  # type: ignore[attr-defined]
+    assert "LocalProtocolError" not in log, log  # a 204 with a body breaks uvicorn's HTTP framing
 
 
 def test_regenerate_answers_the_latest_question_again(alice: Session, fake_claude: Any) -> None:
