@@ -1,7 +1,7 @@
 # The two quickstart commands: `make demo` and `make test`. Each installs what it needs into .venv.
 PY := .venv/bin/python
 
-.PHONY: demo test lint typecheck pytest bench install
+.PHONY: demo test lint typecheck pytest bench install frontend
 
 install:
 	@scripts/bootstrap.sh
@@ -25,3 +25,8 @@ test: lint typecheck pytest
 
 bench: install
 	$(PY) bench/run.py
+
+# The AI SDK example page's bundle (example_project/chat/static/chat/aisdk_chat.js, committed: `make demo` needs no
+# Node). Rebuild it after changing example_project/frontend/src/ or its pinned packages (needs Node.js 20+ and npm).
+frontend:
+	cd example_project/frontend && npm ci --no-audit --no-fund && npm run build

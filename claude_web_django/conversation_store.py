@@ -103,11 +103,20 @@ class DjangoConversationStore:
 
     # -- conversations ------------------------------------------------------------------------------------
     def create_conversation(
-        self, *, owner: str, user_id: str | None, assistant: str, model: str, title: str
+        self,
+        *,
+        owner: str,
+        user_id: str | None,
+        assistant: str,
+        model: str,
+        title: str,
+        conversation_id: str | None = None,
     ) -> Conversation:
-        row = self._conversations().create(
-            owner=owner, user_id=_user_pk(owner, user_id), assistant=assistant, model=model, title=title
-        )
+        fields = {"owner": owner, "user_id": _user_pk(owner, user_id), "assistant": assistant, "model": model}
+        if conversation_id is not None:
+            fields["pk"] = conversation_id
+        with transaction.atomic(using=self.db):  # a taken id fails here, not the caller's transaction
+            row = self._conversations().create(title=title, **fields)
         return self._conversation(row)
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:

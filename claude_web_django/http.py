@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 
 from claude_web.web.http import Principal, WebRequest, WebResponse, request_id_from
 
@@ -119,7 +119,10 @@ def django_response(response: WebResponse) -> HttpResponseBase:
         for name, value in headers.items():
             streaming[name] = value
         return streaming
-    out = JsonResponse(response.json, status=response.status, safe=False)
+    if response.status == 204:  # No Content: no body at all (a JSON "null" would break the HTTP framing)
+        out = HttpResponse(status=204)
+    else:
+        out = JsonResponse(response.json, status=response.status, safe=False)
     for name, value in response.headers.items():
         out[name] = value
     return out

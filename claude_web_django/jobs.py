@@ -124,9 +124,12 @@ def start_job(request: HttpRequest) -> HttpResponseBase:
 
 
 @require_GET
-def job_events(request: HttpRequest, job_id: str) -> HttpResponseBase:
+def job_events(request: HttpRequest, job_id: str, protocol: str | None = None) -> HttpResponseBase:
+    """The job's events; ``protocol="ai-sdk"`` (a URL kwarg) or ``?protocol=ai-sdk`` for a UI message stream."""
     neutral = web_request(request, read_body=False, session=True)
-    response = events_handler(get_runtime(), neutral, job_id, owner=_hook_owner(request), asynchronous=is_asgi(request))
+    response = events_handler(
+        get_runtime(), neutral, job_id, owner=_hook_owner(request), asynchronous=is_asgi(request), protocol=protocol
+    )
     return django_response(response)
 
 

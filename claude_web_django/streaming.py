@@ -26,13 +26,25 @@ __all__ = ["astream_chat", "stream_chat"]
 
 
 def stream_chat(
-    request: Any, params: Mapping[str, Any], *, alias: str | None = None, heartbeat: float | None = None
+    request: Any,
+    params: Mapping[str, Any],
+    *,
+    alias: str | None = None,
+    heartbeat: float | None = None,
+    protocol: str | None = None,
 ) -> HttpResponseBase:
-    """Stream ``messages.stream(**params)`` from a sync view (an async body when served by ASGI)."""
+    """Stream ``messages.stream(**params)`` from a sync view (an async body when served by ASGI); ``protocol``
+    ``"ai-sdk"`` answers in the AI SDK's UI message stream."""
     neutral = web_request(request, read_body=False)
     try:
         out = stream_response(
-            get_runtime(), neutral, dict(params), alias=alias, asynchronous=is_asgi(request), heartbeat=heartbeat
+            get_runtime(),
+            neutral,
+            dict(params),
+            alias=alias,
+            asynchronous=is_asgi(request),
+            heartbeat=heartbeat,
+            protocol=protocol,
         )
     except WebError as exc:
         out = error_response(exc)
@@ -40,12 +52,19 @@ def stream_chat(
 
 
 async def astream_chat(
-    request: Any, params: Mapping[str, Any], *, alias: str | None = None, heartbeat: float | None = None
+    request: Any,
+    params: Mapping[str, Any],
+    *,
+    alias: str | None = None,
+    heartbeat: float | None = None,
+    protocol: str | None = None,
 ) -> HttpResponseBase:
     """Stream ``messages.stream(**params)`` from an async view (ASGI)."""
     neutral = await aweb_request(request, read_body=False)
     try:
-        out = stream_response(get_runtime(), neutral, dict(params), alias=alias, asynchronous=True, heartbeat=heartbeat)
+        out = stream_response(
+            get_runtime(), neutral, dict(params), alias=alias, asynchronous=True, heartbeat=heartbeat, protocol=protocol
+        )
     except WebError as exc:
         out = error_response(exc)
     return django_response(out)

@@ -3,7 +3,8 @@
 ``POST`` a JSON body like ``{"messages": [{"role": "user", "content": "Hi"}], "model": "claude-haiku-4-5",
 "max_tokens": 512}`` with ``Content-Type: application/json``. Answers:
 
-- ``200 text/event-stream``: events ``start``, ``text``..., ``done`` (or ``error`` with a safe message);
+- ``200 text/event-stream``: events ``start``, ``text``..., ``done`` (or ``error`` with a safe message); with
+  ``protocol = "ai-sdk"`` (or ``?protocol=ai-sdk``) the AI SDK's UI message stream, and the body is ``useChat``'s;
 - ``400`` ``{"error": {"type": "invalid_request", "field": ..., "message": ...}}`` for a bad body (also one
   larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``);
 - ``401`` ``{"error": {"type": "authentication_required", ...}}`` when login is required (the default);
@@ -49,6 +50,8 @@ class _ChatViewMixin:
     client_alias: str | None = None
     #: seconds between heartbeats; ``None``: ``CLAUDE_WEB["STREAMING"]["HEARTBEAT"]``
     heartbeat: float | None = None
+    #: the stream protocol: ``None``/``"events"`` (ours) or ``"ai-sdk"`` (``as_view(protocol="ai-sdk")``)
+    protocol: str | None = None
 
     def get_alias(self) -> str:
         return self.client_alias or claude_settings().chat.client
@@ -72,6 +75,7 @@ class _ChatViewMixin:
             prepare=lambda neutral, params: self.get_params(request, params),
             quota_key=lambda neutral: self.get_quota_key(request, neutral),
             heartbeat=self.heartbeat,
+            protocol=self.protocol,
         )
 
 

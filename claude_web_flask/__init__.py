@@ -14,7 +14,7 @@
 Settings: :mod:`claude_web_flask.config`. CLI: ``flask claude ping | usage | chat``.
 """
 
-from .blueprint import chat_blueprint
+from .blueprint import chat_blueprint, create_chat_blueprint
 from .config import DEFAULTS, ConfigError
 from .extension import ClaudeWeb, QuotaUnavailable, chat_error_response, get_runtime, get_state, quota_response
 from .signals import budget_threshold_crossed, quota_exceeded, usage_recorded
@@ -30,6 +30,7 @@ __all__ = [
     "QuotaUnavailable",
     "chat_blueprint",
     "chat_error_response",
+    "create_chat_blueprint",
     "get_runtime",
     "get_state",
     "quota_exceeded",

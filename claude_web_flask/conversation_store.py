@@ -160,11 +160,18 @@ class SQLAlchemyConversationStore:
 
     # -- conversations ------------------------------------------------------------------------------------
     def create_conversation(
-        self, *, owner: str, user_id: str | None, assistant: str, model: str, title: str
+        self,
+        *,
+        owner: str,
+        user_id: str | None,
+        assistant: str,
+        model: str,
+        title: str,
+        conversation_id: str | None = None,
     ) -> Conversation:
         self._ready()
         c = self.conversations.c
-        conversation_id = new_conversation_id()
+        conversation_id = conversation_id or new_conversation_id()
         stamp = now()
         with self.engine.begin() as conn:
             conn.execute(

@@ -162,13 +162,15 @@ class ClaudeWeb:
         params: dict[str, Any] = get_state().runtime.chat_policy.validate(raw)
         return params
 
-    def stream_response(self, *, alias: str | None = None, check_quota: bool = True, **params: Any) -> Response:
+    def stream_response(
+        self, *, alias: str | None = None, check_quota: bool = True, protocol: str | None = None, **params: Any
+    ) -> Response:
         """A streamed ``text/event-stream`` response of ``messages.stream(**params)``.
 
         The budgets admit it first (its worst case is reserved; ``QuotaExceeded`` -> 429 before any upstream
         call; ``check_quota=False`` skips them). The upstream call starts
         when the response body is sent; an upstream failure becomes an SSE ``error`` event; a browser that goes
-        away closes the upstream stream (usage ``aborted``).
+        away closes the upstream stream (usage ``aborted``). ``protocol="ai-sdk"``: the AI SDK's UI message stream.
 
         >>> return claude.stream_response(model="claude-haiku-4-5", max_tokens=512, messages=messages)
         """
@@ -177,7 +179,7 @@ class ClaudeWeb:
         name = alias or state.settings.default_client
         admitted = state.runtime.admit(neutral.quota_key, params, alias=name) if check_quota else {}
         try:
-            out = stream_response(state.runtime, neutral, params, alias=name, usage_context=admitted)
+            out = stream_response(state.runtime, neutral, params, alias=name, usage_context=admitted, protocol=protocol)
         except WebError as exc:
             out = error_response(exc)
         return flask_response(out)

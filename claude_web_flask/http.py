@@ -67,5 +67,7 @@ def flask_response(response: WebResponse, *, wrap: Callable[[Any], Any] = stream
         return Response(wrap(response.stream), status=response.status, headers=headers, content_type=content_type)
     if response.astream is not None:
         raise TypeError("Flask serves sync bodies: call the handler with asynchronous=False")
+    if response.status == 204:  # No Content: no body at all
+        return Response(status=204, headers=headers)
     body = json.dumps(response.json, separators=(",", ":"))
     return Response(body, status=response.status, headers=headers, content_type="application/json")

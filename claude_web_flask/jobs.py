@@ -72,8 +72,10 @@ def create_jobs_blueprint(
     *,
     service: JobService | None = None,
     owner: Callable[[], str | None] | None = None,
+    protocol: str | None = None,
 ) -> Blueprint:
-    """A jobs blueprint; ``service`` and ``owner`` override the app configuration (handy in tests)."""
+    """A jobs blueprint; ``service`` and ``owner`` override the app configuration (handy in tests);
+    ``protocol="ai-sdk"`` streams the events as the AI SDK's UI message stream (else ``?protocol=ai-sdk`` does)."""
     bp = Blueprint(name, __name__)
 
     def runtime() -> Any:
@@ -105,7 +107,7 @@ def create_jobs_blueprint(
 
     @bp.get("/<job_id>/events/")
     def events(job_id: str) -> Response:
-        return flask_response(job_events(runtime(), _neutral(read_body=False), job_id, owner=who()))
+        return flask_response(job_events(runtime(), _neutral(read_body=False), job_id, owner=who(), protocol=protocol))
 
     @bp.get("/<job_id>/")
     def status(job_id: str) -> Response:

@@ -27,7 +27,7 @@ from flask import Flask, abort, render_template, session, url_for  # noqa: E402
 from flask_sqlalchemy import SQLAlchemy  # noqa: E402
 
 from claude_web.web.errors import NotFound  # noqa: E402
-from claude_web_flask import ClaudeWeb, get_runtime  # noqa: E402
+from claude_web_flask import ClaudeWeb, chat_blueprint, get_runtime  # noqa: E402
 from claude_web_flask.conversations import conversations_blueprint  # noqa: E402
 
 MODELS = ("claude-haiku-4-5", "claude-sonnet-4-5")
@@ -94,6 +94,7 @@ def create_app(fake_url: str | None = None, config: dict[str, Any] | None = None
     SQLAlchemy(app)
     ClaudeWeb(app)
     app.register_blueprint(conversations_blueprint, url_prefix="/conversations")
+    app.register_blueprint(chat_blueprint, url_prefix="/claude")  # the stateless chat endpoint and /claude/usage
 
     def page(conversation_id: str | None, assistant: str) -> str:
         owner = f"user:{visitor_id()}"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..otel import _jobs as otel_jobs
 from ..relay import TERMINAL_STATES, Relay, RelayEvent, check_event_id
 from ..usage import UsageRecorder
-from ..web.sse import write_events
+from ..web.sse import StreamProtocol, write_events
 from ._config import ClientRegistry, JobsConfig, import_string
 from ._model import _JOB_ID, TASK_NAMES, JobNotFound, JobRequestError, RetryJob, validate_params
 from ._runner import BudgetHooks, JobRunner, _now
@@ -282,11 +282,13 @@ class JobService:
         *,
         timeout: float | None = None,
         retry: int = 2000,
+        protocol: str | StreamProtocol | None = None,
     ) -> Iterator[bytes]:
-        """An SSE body (heartbeat comments included) for a streaming response, through the one SSE writer."""
+        """An SSE body (heartbeat comments included) for a streaming response, through the one SSE writer, in
+        ``protocol`` (ours by default, or ``"ai-sdk"``: see :func:`claude_web.web.sse.stream_protocol`)."""
         events = self.events(job_id, owner, last_event_id, heartbeats=True, timeout=timeout)
         events = otel_jobs.watched(events, lambda: self.relay.get_job(job_id), last_event_id)  # no-op without OTel
-        return write_events(events, heartbeat=self.heartbeat, retry=retry)
+        return write_events(events, heartbeat=self.heartbeat, retry=retry, protocol=protocol)
 
     def cancel(self, job_id: str, owner: str) -> dict[str, Any]:
         """Cancel: a queued job ends now; a running one stops at its next event (the worker publishes it)."""

@@ -68,7 +68,7 @@ from .aisdk_request import (
     parse_chat_request,
     ui_messages_to_api,
 )
-from .sse import encode_comment, encode_event
+from .sse import Item, SSEStreamEncoder, StreamProtocol, encode_comment, encode_event
 
 __all__ = [
     "DONE_FRAME",
@@ -80,6 +80,7 @@ __all__ = [
     "Chunk",
     "UIChatRequest",
     "UIFilePart",
+    "UIMessageStreamProtocol",
     "UIMessageStreamTranslator",
     "encode_chunk",
     "parse_chat_request",
@@ -412,6 +413,64 @@ class UIMessageStreamTranslator:
         if self._dynamic:
             chunk["dynamic"] = True
         return chunk
+
+
+class UIMessageStreamProtocol(StreamProtocol):
+    """The UI message stream as a protocol of the one SSE writer (``write_events(..., protocol="ai-sdk")``).
+
+    Each event's chunks go out as ``data:`` frames (the last one carries the event's id), heartbeats as comments;
+    a normal end adds the closing chunks and :data:`DONE_FRAME`; a source that raises ends with an ``error``
+    chunk (a safe message; the exception is logged), ``finish`` and ``[DONE]``, so the client sees an error, not a
+    broken connection. ``replay`` is ``True``: ``useChat`` (``ai`` >= 7) treats a resumed stream as a replay of
+    the whole message, so a resume starts at the first event whatever ``Last-Event-ID`` says (a stream begun
+    in the middle could not open its parts in order either).
+
+    >>> from claude_web.web.sse import write_events
+    >>> body = b"".join(write_events([("start", {"id": "m", "model": "x"}), ("text", {"text": "Hi"})],
+    ...                             protocol=UIMessageStreamProtocol(message_id="turn-1")))
+    >>> body.count(b'"type":"text-delta"'), body.endswith(DONE_FRAME)
+    (1, True)
+    """
+
+    name = "ai-sdk"
+    replay = True
+
+    def __init__(
+        self,
+        translator: UIMessageStreamTranslator | None = None,
+        *,
+        message_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.translator = translator or UIMessageStreamTranslator(message_id, metadata=metadata)
+
+    def __repr__(self) -> str:
+        return f"<UIMessageStreamProtocol {self.translator!r}>"
+
+    def headers(self) -> dict[str, str]:
+        return dict(UI_MESSAGE_STREAM_HEADERS)
+
+    def frames(self, encoder: SSEStreamEncoder, item: Item) -> list[bytes]:
+        if isinstance(item, tuple):
+            name, data, own_id = item[0], item[1], None
+        else:
+            name, data, own_id = item.event, item.data, item.id
+        if not name or name == "heartbeat":
+            return [encoder.heartbeat()] if encoder.heartbeat_due() else []
+        chunks = self.translator.feed(name, data if isinstance(data, Mapping) else {})
+        if not chunks:
+            return []
+        out = [encode_chunk(chunk) for chunk in chunks[:-1]]
+        out.append(encoder.event(None, chunks[-1], id=own_id))
+        return out
+
+    def end(self) -> list[bytes]:
+        return [encode_chunk(chunk) for chunk in self.translator.finish()] + [DONE_FRAME]
+
+    def failed(self, exc: Exception) -> list[bytes]:
+        log.error("the event source of a UI message stream failed", exc_info=exc)
+        chunks = self.translator.fail("The answer failed on the server. Please try again.")
+        return [encode_chunk(chunk) for chunk in chunks] + [DONE_FRAME]
 
 
 def ui_message_stream(

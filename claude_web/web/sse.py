@@ -1,7 +1,10 @@
 """Server-Sent Events for browsers: the one writer behind every chat, conversation and job stream.
 
 It owns the bytes (events with ids, ``retry:``, heartbeat comments) and the response headers (:func:`sse_headers`).
-:func:`write_events` / :func:`awrite_events` turn a stream of browser events into the body of a response.
+:func:`write_events` / :func:`awrite_events` turn a stream of browser events into the body of a response, in a
+*protocol*: our own event vocabulary (:class:`StreamProtocol`, the default) or the Vercel AI SDK's UI message stream
+(``protocol="ai-sdk"``, :class:`claude_web.web.aisdk.UIMessageStreamProtocol`). Every endpoint that streams passes
+its protocol here, so the choice never reaches an adapter.
 
 >>> encode_event({"text": "hi"}, event="delta", id=3)
 b'event: delta\\nid: 3\\ndata: {"text":"hi"}\\n\\n'
@@ -22,12 +25,15 @@ from typing import Any, Protocol
 
 __all__ = [
     "OPEN_COMMENT",
+    "PROTOCOLS",
     "SSE_HEADERS",
     "SSEStreamEncoder",
+    "StreamProtocol",
     "awrite_events",
     "encode_comment",
     "encode_event",
     "sse_headers",
+    "stream_protocol",
     "write_events",
 ]
 
@@ -125,8 +131,9 @@ class SSEStreamEncoder:
         """The id of the last event encoded (``start_id`` before the first one)."""
         return self._last_id
 
-    def event(self, name: str, data: Any, *, id: str | None = None) -> bytes:
-        """The next event, with the next id (or ``id`` when the event has its own); resets the heartbeat timer."""
+    def event(self, name: str | None, data: Any, *, id: str | None = None) -> bytes:
+        """The next event, with the next id (or ``id`` when the event has its own); resets the heartbeat timer.
+        ``name`` ``None`` sends no ``event:`` line (a client that reads only ``data:``)."""
         out = encode_event(data, event=name, id=self._last_id + 1 if id is None else id, retry=self._retry)
         if id is None:
             self._last_id += 1
@@ -159,11 +166,15 @@ def _opening(retry: int | None) -> bytes:
     return f": {OPEN_COMMENT}\nretry: {int(retry)}\n\n".encode()
 
 
-def sse_headers(request_id: str | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The headers of every event-stream response (``X-Request-ID`` when given)."""
+def sse_headers(
+    request_id: str | None = None, extra: dict[str, str] | None = None, *, protocol: StreamProtocol | None = None
+) -> dict[str, str]:
+    """The headers of every event-stream response (``X-Request-ID`` when given, and the protocol's own)."""
     headers = dict(SSE_HEADERS)
     if request_id:
         headers["X-Request-ID"] = request_id
+    if protocol is not None:
+        headers.update(protocol.headers())
     if extra:
         headers.update(extra)
     return headers
@@ -197,23 +208,95 @@ def _frame(encoder: SSEStreamEncoder, item: Item) -> bytes | None:
     return encoder.event(item.event, item.data, id=item.id)
 
 
+class StreamProtocol:
+    """How the events of one stream become frames: this class is our own vocabulary (``event: text``,
+    ``data: {...}``, one frame per event); subclasses speak other protocols. One instance per response (a protocol
+    may keep state, as the AI SDK's translator does).
+
+    ``replay`` says how a resume works: ``False`` (ours) continues after ``Last-Event-ID``; ``True`` (the AI SDK's)
+    sends the whole stream again from its first event, because the client rebuilds the message from it.
+
+    >>> proto = stream_protocol("events")
+    >>> proto.name, proto.replay, proto.headers()
+    ('events', False, {})
+    """
+
+    name = "events"
+    replay = False
+
+    def headers(self) -> dict[str, str]:
+        """Response headers this protocol adds to :data:`SSE_HEADERS`."""
+        return {}
+
+    def frames(self, encoder: SSEStreamEncoder, item: Item) -> list[bytes]:
+        """The frames for one item of the source (none for a heartbeat that is not due)."""
+        frame = _frame(encoder, item)
+        return [] if frame is None else [frame]
+
+    def end(self) -> list[bytes]:
+        """The frames after the source's last item (a normal end)."""
+        return []
+
+    def failed(self, exc: Exception) -> list[bytes]:
+        """The frames that end a stream whose source raised ``exc``; ours re-raises (the connection breaks)."""
+        raise exc
+
+
+PROTOCOLS = ("events", "ai-sdk")
+"""The protocol names endpoints accept (``?protocol=...``, view and blueprint options)."""
+
+
+def stream_protocol(
+    protocol: str | StreamProtocol | None = None,
+    *,
+    message_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> StreamProtocol:
+    """A new protocol instance for one response: ``None``/``"events"`` (ours) or ``"ai-sdk"``; an instance is
+    returned as it is. ``message_id`` and ``metadata`` go to the AI SDK's ``start`` chunk (ours ignores them).
+    ``ValueError`` for another name.
+
+    >>> stream_protocol("ai-sdk", message_id="turn-1").headers()
+    {'x-vercel-ai-ui-message-stream': 'v1'}
+    """
+    if isinstance(protocol, StreamProtocol):
+        return protocol
+    if protocol is None or protocol == "events":
+        return StreamProtocol()
+    if protocol == "ai-sdk":
+        from .aisdk import UIMessageStreamProtocol
+
+        return UIMessageStreamProtocol(message_id=message_id, metadata=metadata)
+    raise ValueError(f"unknown stream protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
+
+
 def write_events(
-    events: Iterable[Item], *, heartbeat: float = 15.0, retry: int | None = None, start_id: int = 0
+    events: Iterable[Item],
+    *,
+    heartbeat: float = 15.0,
+    retry: int | None = None,
+    start_id: int = 0,
+    protocol: str | StreamProtocol | None = None,
 ) -> Iterator[bytes]:
-    """The body of an event-stream response from a sync iterator of events.
+    """The body of an event-stream response from a sync iterator of events, in ``protocol`` (ours by default;
+    see :func:`stream_protocol`).
 
     ``(name, payload)`` items get ids ``start_id + 1, ...``; items with their own ``id`` (relay events) keep it.
     A ``("heartbeat", {})`` item (or a relay heartbeat) sends a heartbeat comment when one is due: the thread is
     blocked on the source in between. Closing the body closes ``events``.
     """
     encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id)
+    proto = stream_protocol(protocol)
     iterator = iter(events)
     try:
         yield _opening(retry)
-        for item in iterator:
-            frame = _frame(encoder, item)
-            if frame is not None:
-                yield frame
+        try:
+            for item in iterator:
+                yield from proto.frames(encoder, item)
+        except Exception as exc:
+            yield from proto.failed(exc)
+            return
+        yield from proto.end()
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
@@ -221,11 +304,17 @@ def write_events(
 
 
 async def awrite_events(
-    events: AsyncIterator[Item], *, heartbeat: float = 15.0, retry: int | None = None, start_id: int = 0
+    events: AsyncIterator[Item],
+    *,
+    heartbeat: float = 15.0,
+    retry: int | None = None,
+    start_id: int = 0,
+    protocol: str | StreamProtocol | None = None,
 ) -> AsyncIterator[bytes]:
     """The async twin of :func:`write_events`; heartbeats go out whenever the source is quiet for ``heartbeat``
     seconds (also before the first event). Cancelling or closing the body closes ``events``."""
     encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id)
+    proto = stream_protocol(protocol)
     pending: asyncio.Future[Any] | None = None
     try:
         yield _opening(retry)
@@ -241,9 +330,14 @@ async def awrite_events(
                 item = finished.result()
             except StopAsyncIteration:
                 break
-            frame = _frame(encoder, item)
-            if frame is not None:
+            except Exception as exc:
+                for frame in proto.failed(exc):
+                    yield frame
+                return
+            for frame in proto.frames(encoder, item):
                 yield frame
+        for frame in proto.end():
+            yield frame
     finally:
         if pending is not None:
             pending.cancel()

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from claude_web.chat import ChatRequestError
 from claude_web.jobs import JobRequestError
 from claude_web.quotas import QuotaExceeded
+from claude_web.web.aisdk_history import ui_messages
 from claude_web.web.errors import NotFound
 from claude_web.web.formatting import format_duration, format_money, format_tokens
 from claude_web_django.conf import claude_settings
@@ -42,6 +43,11 @@ CHAT_HINT = (
     "Your conversations are kept on the server: reload the page and the history is still here; an answer that is "
     "still being written picks up where it was. Stop ends the answer at once (the upstream call is closed; what "
     "was written stays, marked as stopped). The system prompt is the site's own."
+)
+AISDK_HINT = (
+    "A React page built on the Vercel AI SDK's useChat (bundled with esbuild), talking to claude-web's AI SDK "
+    "endpoints: the answer streams as a UI message stream with the calculator's calls inline, a reload picks the "
+    "answer up again (useChat's resume), and Stop closes the upstream call."
 )
 TOOLS_HINT = (
     "The calculator assistant may call a server-run calculator tool. claude-web's tool runner makes the call, "
@@ -101,6 +107,30 @@ def tools_page(request: HttpRequest) -> HttpResponse:
         conversation_id=None,
         prefill="What is (1234 + 4321) * 3 / 5?",
     )
+
+
+@login_required
+def aisdk_page(request: HttpRequest, chat_id: str | None = None) -> HttpResponse:
+    """The useChat page: a new chat, or ``chat_id``'s stored messages as UI messages (404 if not the user's)."""
+    messages: list[dict[str, object]] = []
+    if chat_id is not None:
+        runtime = get_runtime()
+        owner = f"user:{request.user.pk}"
+        if runtime.conversation_store.get_conversation(chat_id) is not None:  # else: its first answer is on its way
+            try:
+                _, stored, job = runtime.conversations.detail(chat_id, owner)
+            except NotFound:
+                raise Http404("No such conversation.") from None
+            messages = ui_messages(stored, running=None if job is None else job.id)
+    context = {
+        "hint": AISDK_HINT,
+        "api": reverse("claude_web_conversations:ai_sdk"),
+        "chat_id": chat_id or "",
+        "page_base": reverse("aisdk"),
+        "assistant": "calculator",
+        "messages": messages,
+    }
+    return render(request, "chat/aisdk.html", context)
 
 
 @login_required

@@ -70,6 +70,17 @@ class StreamReading:
     stderr: str = ""
 
     @property
+    def status(self) -> int | None:
+        """The HTTP status of the response (``None`` if there was none)."""
+        status = self.result.get("status")
+        return None if status is None else int(status)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers, names lower-cased."""
+        return dict(self.result.get("headers", {}))
+
+    @property
     def message(self) -> dict[str, Any] | None:
         """The UIMessage the client assembled (``None`` if it never got one)."""
         return self.result.get("message")
@@ -88,6 +99,12 @@ class StreamReading:
         return list(self.result.get("errors", []))
 
     @property
+    def stop(self) -> dict[str, Any] | None:
+        """``{"status", "sentAt", "answeredAt"}`` of the Stop request (``stop_url``), or ``None``."""
+        stop = self.result.get("stop")
+        return dict(stop) if stop else None
+
+    @property
     def protocol_errors(self) -> list[str]:
         return list(self.result.get("protocolErrors", []))
 
@@ -104,6 +121,8 @@ def read_stream(
     headers: Mapping[str, str] | None = None,
     cookie: str | None = None,
     abort_after: int | None = None,
+    stop_url: str | None = None,
+    stop_after: int | None = None,
     timeout: float = 60.0,
 ) -> StreamReading:
     """Run the reader; the arguments are its command-line options (see ``read_stream.mjs``).
@@ -126,6 +145,8 @@ def read_stream(
         args += ["--cookie", cookie]
     if abort_after is not None:
         args += ["--abort-after", str(abort_after)]
+    if stop_url is not None:
+        args += ["--stop-url", stop_url, "--stop-after", str(stop_after)]
     args += ["--timeout-ms", str(int(timeout * 1000))]
     done = subprocess.run(args, capture_output=True, text=True, cwd=AISDK_DIR, timeout=timeout + 30, check=False)
     if done.returncode not in (0, 2) or not done.stdout.strip():

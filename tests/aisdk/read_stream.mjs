@@ -4,17 +4,19 @@
 //
 //   node read_stream.mjs URL [--text TEXT] [--chat-id ID] [--extra JSON] [--body JSON]
 //                            [--method POST|GET] [--resume] [--header 'Name: value']... [--cookie 'a=b; c=d']
-//                            [--abort-after N] [--timeout-ms MS]
+//                            [--abort-after N] [--stop-url URL --stop-after N] [--timeout-ms MS]
 //
 // POST (the default) goes through the package's DefaultChatTransport.sendMessages: its body is exactly what
 // useChat sends for a new user message saying --text (plus the --extra fields, useChat's `body` option), unless
 // --body gives the whole body. GET (--resume) goes through DefaultChatTransport.reconnectToStream against URL
 // (a 204 answer means "no active stream"). The chunks are parsed by the transport (parseJsonEventStream with
 // uiMessageChunkSchema) and assembled by readUIMessageStream. --abort-after N aborts the request after N chunks,
-// as the stop button does.
+// as useChat's stop() does (and a lost connection). --stop-url with --stop-after N POSTs to a server's Stop URL
+// (same headers) after N chunks and goes on reading: `stop` in the output says how many chunks had arrived when
+// the Stop request was sent (`sentAt`) and when its answer came back (`answeredAt`), and its HTTP status.
 //
 // Prints one JSON object on stdout: {status, headers, request, message (the final UIMessage or null), chunks,
-// errors (the errorText of `error` chunks), protocolErrors, done (saw `data: [DONE]`), aborted}.
+// errors (the errorText of `error` chunks), protocolErrors, done (saw `data: [DONE]`), aborted, stop}.
 // Exit code: 0 when protocolErrors is empty, 2 when it is not, 1 when the request could not be made.
 import { DefaultChatTransport, readUIMessageStream } from 'ai';
 
@@ -55,6 +57,8 @@ function parseArgs(argv) {
     else if (arg === '--chat-id') options.chatId = value(arg);
     else if (arg === '--cookie') options.headers.cookie = value(arg);
     else if (arg === '--abort-after') options.abortAfter = integer(arg);
+    else if (arg === '--stop-url') options.stopUrl = value(arg);
+    else if (arg === '--stop-after') options.stopAfter = integer(arg);
     else if (arg === '--timeout-ms') options.timeoutMs = integer(arg);
     else if (arg === '--header') {
       const header = value(arg);
@@ -67,6 +71,7 @@ function parseArgs(argv) {
   }
   if (options.url === undefined) usage('a URL is required');
   if (options.method !== 'POST' && options.method !== 'GET') usage('--method must be POST or GET');
+  if ((options.stopUrl === undefined) !== (options.stopAfter === undefined)) usage('--stop-url and --stop-after go together');
   return options;
 }
 
@@ -115,6 +120,7 @@ async function main() {
     protocolErrors: [],
     done: false,
     aborted: false,
+    stop: null,
   };
   const abortController = new AbortController();
   let timedOut = false;
@@ -173,6 +179,17 @@ async function main() {
   } else {
     const pendingErrorTexts = [];
     let seen = 0;
+    let stopping = Promise.resolve();
+    const sendStop = () => {
+      const sentAt = result.chunks.length;
+      stopping = fetch(options.stopUrl, { method: 'POST', headers: options.headers })
+        .then((response) => {
+          result.stop = { status: response.status, sentAt, answeredAt: result.chunks.length };
+        })
+        .catch((error) => {
+          result.protocolErrors.push(`the Stop request failed: ${error.message}`);
+        });
+    };
     const tapped = stream.pipeThrough(
       new TransformStream({
         transform(chunk, controller) {
@@ -183,6 +200,7 @@ async function main() {
           }
           controller.enqueue(chunk);
           seen += 1;
+          if (options.stopAfter !== undefined && seen === options.stopAfter) sendStop();
           if (options.abortAfter !== undefined && seen >= options.abortAfter) {
             result.aborted = true;
             abortController.abort();
@@ -203,6 +221,7 @@ async function main() {
     } catch (error) {
       onError(error);
     }
+    await stopping;
     clearTimeout(timer);
     if (timedOut) result.protocolErrors.push(`timed out after ${options.timeoutMs} ms`);
     const text = await raw;

@@ -1,5 +1,5 @@
-"""URLs of the Django parity server (see ``parity_server.py``): claude-web's own URLconfs at ``/claude/`` and
-``/claude/jobs/``, a login and the usage rows."""
+"""URLs of the Django parity server (see ``parity_server.py``): claude-web's own URLconfs at ``/claude/``,
+``/claude/jobs/`` and ``/claude/conversations/``, a login and the usage rows."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def rows_view(request: HttpRequest) -> Any:
 urlpatterns = [
     path("claude/", include("claude_web_django.urls")),
     path("claude/jobs/", include("claude_web_django.jobs")),
+    path("claude/conversations/", include("claude_web_django.conversations")),
     path("accounts/login/", login_view),
     path("parity/rows/", rows_view),
 ]

@@ -7,7 +7,8 @@ or ``flask`` (Flask under the same WSGI server). Every kind reads the SAME logic
 ``PARITY_PREFIX`` (and ``JOBS["REDIS_URL"]`` in the settings) jobs run on Celery: the server registers the tasks
 through its adapter and runs a worker in a thread, on its own Redis key prefix and queue.
 
-Each app mounts claude-web at the same prefix (``/claude/``, jobs at ``/claude/jobs/``) and adds what a site adds
+Each app mounts claude-web at the same prefix (``/claude/``, jobs at ``/claude/jobs/``, conversations at
+``/claude/conversations/``, with tools from ``parity_tools``) and adds what a site adds
 around it: a login (``POST /accounts/login/`` with a username and password; users from :data:`USERS`, same ids
 everywhere) and ``GET /parity/rows/``, the usage rows the app stored (Django: ``TokenUsage`` through the ORM;
 Flask: its SQLAlchemy usage table). The server prints ``PORT <n>`` on its first line once it is bound.
@@ -26,7 +27,7 @@ from typing import Any
 USERS = {"alice": 1, "mallory": 2, "carol": 3}
 """Username -> user id, the same on every server (Django creates them with these primary keys)."""
 PASSWORD = "parity-pass-123"
-WHOLE_SECTIONS = ("CLIENTS", "QUOTAS", "PRICING", "JOBS")
+WHOLE_SECTIONS = ("CLIENTS", "QUOTAS", "PRICING", "JOBS", "ASSISTANTS", "CONVERSATIONS")
 """The sections Flask takes as one dict (``CLAUDE_WEB_JOBS = {...}``); the others are one key per setting."""
 
 
@@ -117,6 +118,7 @@ def make_flask_app(claude_web: Mapping[str, Any], db_path: str, body_limit: int)
     from flask_sqlalchemy import SQLAlchemy
 
     from claude_web_flask import ClaudeWeb, chat_blueprint, get_state
+    from claude_web_flask.conversations import conversations_blueprint
     from claude_web_flask.jobs import jobs_blueprint
 
     def current_user() -> int | None:
@@ -138,6 +140,7 @@ def make_flask_app(claude_web: Mapping[str, Any], db_path: str, body_limit: int)
     ClaudeWeb(app)
     app.register_blueprint(chat_blueprint, url_prefix="/claude")
     app.register_blueprint(jobs_blueprint, url_prefix="/claude/jobs")
+    app.register_blueprint(conversations_blueprint, url_prefix="/claude/conversations")
 
     @app.route("/accounts/login/", methods=["GET", "POST"])
     def login() -> Any:

@@ -32,12 +32,26 @@ class MemoryConversationStore:
         self._ids = itertools.count(1)
 
     def create_conversation(
-        self, *, owner: str, user_id: str | None, assistant: str, model: str, title: str
+        self,
+        *,
+        owner: str,
+        user_id: str | None,
+        assistant: str,
+        model: str,
+        title: str,
+        conversation_id: str | None = None,
     ) -> Conversation:
         conv = Conversation(
-            id=new_conversation_id(), owner=owner, user_id=user_id, assistant=assistant, model=model, title=title
+            id=conversation_id or new_conversation_id(),
+            owner=owner,
+            user_id=user_id,
+            assistant=assistant,
+            model=model,
+            title=title,
         )
         with self._lock:
+            if conv.id in self._conversations:
+                raise KeyError(f"conversation id {conv.id!r} is taken")
             self._conversations[conv.id] = conv
             return replace(conv)
 

@@ -158,8 +158,18 @@ class ConversationStore(Protocol):
     """
 
     def create_conversation(
-        self, *, owner: str, user_id: str | None, assistant: str, model: str, title: str
-    ) -> Conversation: ...
+        self,
+        *,
+        owner: str,
+        user_id: str | None,
+        assistant: str,
+        model: str,
+        title: str,
+        conversation_id: str | None = None,
+    ) -> Conversation:
+        """A new conversation, with the id given (an AI SDK chat id) or a new one; an error (the store's own)
+        when the id is taken."""
+        ...
 
     def get_conversation(self, conversation_id: str) -> Conversation | None:
         """The conversation (deleted ones too), or ``None`` when there is no such id."""

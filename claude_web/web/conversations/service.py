@@ -10,7 +10,8 @@ reaches the upstream call, and a second question while one is being answered is 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ...jobs import JobNotFound
@@ -34,6 +35,7 @@ log = logging.getLogger("claude_web.conversations")
 MAX_TITLE_CHARS = 200
 _AUTO_TITLE_CHARS = 60
 _NOT_FOUND = "This conversation does not exist, or it was deleted."
+_CHAT_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 _BUSY = "Claude is still answering in this conversation. Wait for the answer, or stop it first."
 
 
@@ -198,6 +200,28 @@ class ConversationService:
         check_json_value(text, "message")
         return text
 
+    def open_chat(self, chat_id: Any, owner: str, user_id: Any, *, assistant: Any = None) -> Conversation:
+        """The conversation an AI SDK chat id names: ``owner``'s, or a new one of ``owner`` with that id (with
+        ``assistant``, default the default one); 404 for somebody else's or a deleted one, 400 for an id that is
+        not 8-32 letters, digits, ``_`` or ``-``."""
+        if not isinstance(chat_id, str) or not _CHAT_ID.match(chat_id):
+            raise RequestError("id", "The chat id must be 8-32 letters, digits, '_' or '-'.")
+        if self.store.get_conversation(chat_id) is not None:
+            return self.get(chat_id, owner)
+        chosen = self.assistant(assistant)
+        try:
+            self.store.create_conversation(
+                owner=owner,
+                user_id=None if user_id is None else str(user_id),
+                assistant=chosen.name,
+                model=chosen.model,
+                title="",
+                conversation_id=chat_id,
+            )
+        except Exception:  # taken in the meantime: by this owner (a race of two first posts) or by another one
+            log.info("chat id %s was created by a concurrent request", chat_id, exc_info=True)
+        return self.get(chat_id, owner)
+
     def post(self, request: WebRequest, conversation_id: Any, owner: str, text: Any) -> tuple[Conversation, str]:
         """Store the user's message and start the turn that answers it; the conversation and the turn's job id.
 
@@ -206,18 +230,69 @@ class ConversationService:
         """
         conv = self.get(conversation_id, owner)
         text = self.clean_message(text)
+        return conv, self._start_turn(request, conv, owner, [{"type": "text", "text": text}])
+
+    def regenerate(
+        self, request: WebRequest, conversation_id: Any, owner: str, answer_id: str | None = None
+    ) -> tuple[Conversation, str]:
+        """Answer the latest question again (the AI SDK's ``regenerate-message``): the messages of its earlier
+        answer are kept for the ledger and the admin but marked ``error``, so they leave the prompt and the page,
+        and a new turn answers the question. ``answer_id`` (the UI message to replace, if the client names one)
+        must be the latest answer's turn: only the latest answer can be replaced (400 otherwise). Refusals as for
+        :meth:`post`; 400 when there is no question yet.
+        """
+        conv = self.get(conversation_id, owner)
+        if self.running(conv) is not None:
+            raise Conflict(_BUSY)
+        stored = self.store.messages(conv.id)
+        index = next(
+            (i for i in range(len(stored) - 1, -1, -1) if stored[i].role == "user" and not stored[i].is_tool_results),
+            None,
+        )
+        if index is None:
+            raise RequestError("messages", "There is no question to answer again yet.")
+        question, answer = stored[index], stored[index + 1 :]
+        turns = {m.job_id for m in answer if m.status != "error" and m.job_id}
+        if answer_id is not None and turns and answer_id not in turns:
+            raise RequestError("messageId", "Only the latest answer can be generated again.")
+        retired = [m for m in answer if m.status != "error"] + ([question] if question.status == "error" else [])
+
+        def retire() -> None:  # after the turn is claimed, before it starts (it reads the history at once)
+            for message in retired:
+                self.store.update_message(message.id, status="complete" if message is question else "error")
+
+        try:
+            turn = self._start_turn(request, conv, owner, None, question_id=question.id, before_start=retire)
+        except Exception:
+            for message in retired:
+                self.store.update_message(message.id, status=message.status)
+            raise
+        return conv, turn
+
+    def _start_turn(
+        self,
+        request: WebRequest,
+        conv: Conversation,
+        owner: str,
+        question: list[dict[str, Any]] | None,
+        *,
+        question_id: int | None = None,
+        before_start: Callable[[], None] | None = None,
+    ) -> str:
+        """Admit, claim and start the turn that answers ``question`` (stored now) or the stored question
+        ``question_id``; the turn's job id. ``before_start`` runs once the turn is claimed."""
         assistant = self.runtime.settings.assistants.get(conv.assistant)
         if assistant is None:
             raise RequestError("conversation", "This conversation's assistant is no longer available.")
         jobs = self.jobs
         if self.running(conv) is not None:
             raise Conflict(_BUSY)
-        question = [{"type": "text", "text": text}]
+        asked = question or [{"type": "text", "text": "(asked again)"}]
         call = {
             "model": conv.model,
             "max_tokens": assistant.max_tokens,
             "system": assistant.system,
-            "messages": [{"role": "user", "content": question}],
+            "messages": [{"role": "user", "content": asked}],
         }
         # The turn's worst case, reserved before anything runs and held until the turn ends (each call's record
         # counts against it): the prompt is at most the stored history, which every earlier call of this
@@ -235,18 +310,22 @@ class ConversationService:
         if not self.store.claim_turn(conv.id, job_id, conv.turn_job_id):
             self.runtime.release(admitted, force=True)
             raise Conflict(_BUSY)  # another post won the race
-        if not conv.title:
-            self.store.update_conversation(conv.id, title=title_from(text))
-        message = self.store.add_message(conv.id, role="user", content=question, job_id=job_id)
+        if question is not None:
+            if not conv.title:
+                self.store.update_conversation(conv.id, title=title_from(str(question[0]["text"])))
+            question_id = self.store.add_message(conv.id, role="user", content=question, job_id=job_id).id
+        if before_start is not None:
+            before_start()
         context = {**self.runtime.usage_context(request, assistant.client), **admitted}
-        params = {"conversation_id": conv.id, "message_id": message.id, "context": _json_safe(context)}
+        params = {"conversation_id": conv.id, "message_id": question_id, "context": _json_safe(context)}
         try:
             jobs.start("conversation", params, owner=owner, alias=assistant.client, job_id=job_id, context=admitted)
         except Exception:
-            self.store.update_message(message.id, status="error")
+            if question is not None and question_id is not None:
+                self.store.update_message(question_id, status="error")
             self.runtime.release(admitted, force=True)
             raise
-        return conv, job_id
+        return job_id
 
     def stop(self, conversation_id: Any, owner: str) -> dict[str, Any]:
         """Stop the answer in progress (its upstream call is closed; the answer so far is kept as ``partial``)."""

@@ -7,8 +7,10 @@ right status (see :mod:`claude_web.web.errors`); handlers never raise for bad in
 >>> response = chat_stream(runtime, request)              # POST a chat body -> SSE (or 4xx JSON)
 >>> response = job_start(runtime, request, urls=urls)     # POST a job -> 202 JSON
 >>> response = conversation_post(runtime, request, "c1")  # POST a message to a stored conversation -> SSE
+>>> response = aisdk_chat(runtime, request)               # POST useChat's body -> a UI message stream
 """
 
+from .aisdk import aisdk_chat, aisdk_resume, aisdk_stop
 from .chat import ChatOptions, chat_params, chat_stream, stream_response
 from .common import error_response, guarded
 from .conversations import (
@@ -31,6 +33,9 @@ __all__ = [
     "ChatOptions",
     "ConversationUrls",
     "JobUrls",
+    "aisdk_chat",
+    "aisdk_resume",
+    "aisdk_stop",
     "chat_params",
     "chat_stream",
     "conversation_collection",

@@ -1,5 +1,9 @@
 """The chat stream: ``POST`` a chat body, get Claude's answer as Server-Sent Events.
 
+The answer comes in our event vocabulary, or in the AI SDK's UI message stream (``ChatOptions(protocol="ai-sdk")``
+or ``?protocol=ai-sdk``): then the body is ``useChat``'s (``{id, messages: UIMessage[], trigger, ...}``), whose
+text parts become the ``messages`` (the other fields: ``model``, ``max_tokens``... as in our body).
+
 Order of checks, each answered before any upstream call: login (401), JSON content type (415) and body size
 (400), the body against the chat rules (400 naming the field), the budgets (429 + ``Retry-After``: the call's
 worst case is reserved), stream capacity (503 + ``Retry-After``; the reservation is given back). Then the answer streams: sync bodies for WSGI, async bodies (the serving loop's client)
@@ -17,8 +21,8 @@ from ... import otel
 from ..chat import ChatPolicy
 from ..events import abrowser_events, browser_events, safe_error
 from ..http import WebRequest, WebResponse
-from ..sse import awrite_events, sse_headers, write_events
-from .common import AsyncGuardedBody, GuardedBody, guarded, json_body, require_login
+from ..sse import StreamProtocol, awrite_events, sse_headers, stream_protocol, write_events
+from .common import AsyncGuardedBody, GuardedBody, guarded, json_body, protocol_name, require_login
 
 if TYPE_CHECKING:
     from ..runtime import WebRuntime
@@ -33,7 +37,8 @@ class ChatOptions:
     """What a chat endpoint may change: ``None`` everywhere means "as the settings say".
 
     ``prepare(request, params)`` returns the final ``messages.stream`` arguments (add a system prompt, tools...);
-    ``quota_key(request)`` chooses whose quota the call counts against.
+    ``quota_key(request)`` chooses whose quota the call counts against; ``protocol`` is the stream protocol
+    (``"events"``, the default, or ``"ai-sdk"``; a request's ``?protocol=`` overrides it).
     """
 
     alias: str | None = None
@@ -42,6 +47,7 @@ class ChatOptions:
     prepare: Callable[[WebRequest, dict[str, Any]], dict[str, Any]] | None = None
     quota_key: Callable[[WebRequest], str] | None = None
     heartbeat: float | None = None
+    protocol: str | None = None
 
 
 DEFAULT_OPTIONS = ChatOptions()
@@ -56,6 +62,8 @@ def chat_params(
     require_login(request, login)
     body = json_body(request)
     policy = options.policy or runtime.chat_policy
+    if protocol_name(request, options.protocol) == "ai-sdk":
+        body = _from_use_chat(body, policy)
     params = policy.validate(body)
     if options.prepare is not None:
         params = options.prepare(request, params)
@@ -78,7 +86,17 @@ def chat_stream(
         asynchronous=asynchronous,
         heartbeat=options.heartbeat,
         usage_context=admitted,
+        protocol=protocol_name(request, options.protocol),
     )
+
+
+def _from_use_chat(body: dict[str, Any], policy: ChatPolicy) -> dict[str, Any]:
+    """A ``useChat`` body as our chat body: the UI messages' text as ``messages``, the other fields as they are."""
+    from ..aisdk_request import parse_chat_request, ui_messages_to_api
+
+    chat = parse_chat_request(body)
+    messages = ui_messages_to_api(chat.messages, allow_assistant=policy.allow_assistant_turns)
+    return {**chat.extra, "messages": messages}
 
 
 def stream_response(
@@ -90,14 +108,17 @@ def stream_response(
     asynchronous: bool = False,
     heartbeat: float | None = None,
     usage_context: dict[str, Any] | None = None,
+    protocol: str | StreamProtocol | None = None,
 ) -> WebResponse:
     """The SSE response of ``messages.stream(**params)`` for ``request`` (no checks: the caller made them;
-    ``usage_context`` is what :meth:`~claude_web.web.runtime.WebRuntime.admit` returned).
+    ``usage_context`` is what :meth:`~claude_web.web.runtime.WebRuntime.admit` returned; ``protocol``:
+    ``"events"`` (default) or ``"ai-sdk"``).
 
     Raises :class:`~claude_web.web.errors.ServiceUnavailable` when the process is at its stream capacity.
     """
     name = alias or runtime.settings.chat.client
     interval = runtime.settings.streaming.heartbeat if heartbeat is None else heartbeat
+    proto = stream_protocol(protocol)
     try:
         runtime.streams.acquire()
     except Exception:
@@ -108,17 +129,17 @@ def stream_response(
         runtime.streams.release()
         runtime.release(usage_context)
 
-    headers = sse_headers(request.request_id)
+    headers = sse_headers(request.request_id, protocol=proto)
     if asynchronous:
         usage_context = otel.with_parent(usage_context)  # the client is made later, on the serving loop
-        body: Any = AsyncGuardedBody(
-            awrite_events(_async_events(runtime, request, name, params, usage_context), heartbeat=interval), release
-        )
+        events = _async_events(runtime, request, name, params, usage_context)
+        body: Any = AsyncGuardedBody(awrite_events(events, heartbeat=interval, protocol=proto), release)
         return WebResponse(200, headers, astream=body)
     client = runtime.client_for(request, name, usage_context)
     watch = runtime.watch(client.usage_context, params)
-    events = _sync_events(lambda: client.messages.stream(**params), client.pricing, watch)
-    return WebResponse(200, headers, stream=GuardedBody(write_events(events, heartbeat=interval), release))
+    source = _sync_events(lambda: client.messages.stream(**params), client.pricing, watch)
+    frames = write_events(source, heartbeat=interval, protocol=proto)
+    return WebResponse(200, headers, stream=GuardedBody(frames, release))
 
 
 def _failure(exc: BaseException) -> dict[str, str]:

@@ -12,6 +12,7 @@ from ...quotas import QuotaExceeded
 from ..chat import load_json_object
 from ..errors import AuthenticationRequired, RequestError, UnsupportedMediaType, WebError
 from ..http import WebRequest, WebResponse
+from ..sse import PROTOCOLS
 from ..streams import AsyncGuardedBody, GuardedBody, StreamSlots
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "guarded",
     "iterate_in_thread",
     "json_body",
+    "protocol_name",
     "quota_response",
     "require_json",
     "require_login",
@@ -86,6 +88,15 @@ def json_body(request: WebRequest) -> dict[str, Any]:
     """The request's JSON object body, after :func:`require_json`."""
     require_json(request)
     return load_json_object(request.body or b"{}")
+
+
+def protocol_name(request: WebRequest, default: str | None = None) -> str:
+    """The stream protocol of ``request``: its ``?protocol=`` (``events`` or ``ai-sdk``), else the endpoint's
+    ``default`` (``None``: ``events``); 400 naming ``protocol`` for another value."""
+    name = request.query.get("protocol") or default or "events"
+    if name not in PROTOCOLS:
+        raise RequestError("protocol", f"must be one of: {', '.join(PROTOCOLS)}")
+    return name
 
 
 async def iterate_in_thread(iterator: Iterator[_R]) -> AsyncIterator[_R]:

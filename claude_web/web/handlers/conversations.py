@@ -11,7 +11,14 @@ URL (the adapters' spelling)  method     what
 ``<id>/messages/``           POST       ``{"message": "..."}`` -> the answer as Server-Sent Events
 ``<id>/events/``             GET        the latest answer's events again, after ``Last-Event-ID``
 ``<id>/stop/``               POST       stop the answer in progress -> 202
+``ai-sdk/``                  POST       the AI SDK's ``useChat`` transport (:mod:`~claude_web.web.handlers.aisdk`)
+``ai-sdk/<id>/stream``       GET        its resume (204: nothing to resume)
+``ai-sdk/<id>/stop``         POST       its Stop
 ==========================  =========  ==============================================================
+
+The streams (``messages/``, ``events/``) speak our event vocabulary, or the AI SDK's UI message stream with
+``?protocol=ai-sdk`` (or the adapter's ``protocol`` option); ``GET <id>/?protocol=ai-sdk`` gives the messages as
+``useChat`` UI messages (:func:`~claude_web.web.aisdk_history.ui_messages`), for its ``messages`` option.
 
 Events: ``start`` ``{id, model, message_id}``, ``text``, ``thinking``, ``tool_use {id, name, input}``,
 ``tool_result {tool_use_id, name, content, is_error}``, ``done {stop_reason, usage, cost}`` once per upstream call
@@ -32,8 +39,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Forbidden, RequestError, WebError
 from ..http import WebRequest, WebResponse
-from ..sse import sse_headers, write_events
-from .common import AsyncGuardedBody, GuardedBody, guarded, iterate_in_thread, json_body, require_login
+from ..sse import StreamProtocol, sse_headers, stream_protocol, write_events
+from .common import (
+    AsyncGuardedBody,
+    GuardedBody,
+    guarded,
+    iterate_in_thread,
+    json_body,
+    protocol_name,
+    require_login,
+)
 
 if TYPE_CHECKING:
     from ..conversations import ChatMessage, Conversation, ConversationService
@@ -161,18 +176,22 @@ def _message_json(message: ChatMessage) -> dict[str, Any]:
 def conversation_detail(
     runtime: WebRuntime, request: WebRequest, conversation_id: str, *, urls: ConversationUrls | None = None
 ) -> WebResponse:
-    """``GET`` -> ``{"conversation", "messages", "active_turn": {"id", "question_id", "events_url"} | null}``."""
+    """``GET`` -> ``{"conversation", "messages", "active_turn": {"id", "question_id", "events_url"} | null}``;
+    with ``?protocol=ai-sdk`` the messages are ``useChat`` UI messages."""
     owner = _owner(runtime, request)
+    ui = protocol_name(request) == "ai-sdk"
     conv, messages, job = _service(runtime).detail(conversation_id, owner)
     active = None
     if job is not None:
         question = next((m.id for m in messages if m.job_id == job.id and m.role == "user"), None)
         active = {"id": job.id, "question_id": question, "events_url": urls.events(conv.id) if urls else None}
-    body = {
-        "conversation": _conversation_json(conv, urls),
-        "messages": [_message_json(m) for m in messages],
-        "active_turn": active,
-    }
+    if ui:
+        from ..aisdk_history import ui_messages
+
+        shown: list[dict[str, Any]] = ui_messages(messages, running=None if job is None else job.id)
+    else:
+        shown = [_message_json(m) for m in messages]
+    body = {"conversation": _conversation_json(conv, urls), "messages": shown, "active_turn": active}
     return WebResponse(200, {}, json=body)
 
 
@@ -215,11 +234,25 @@ def conversation_resource(
 # -- turns --------------------------------------------------------------------------------------------------
 
 
-def _stream(runtime: WebRuntime, request: WebRequest, events: Any, turn: str, asynchronous: bool) -> WebResponse:
+def turn_protocol(name: str, turn: str, conversation_id: str) -> StreamProtocol:
+    """The protocol of a turn's stream; in the AI SDK's, the UI message is the turn (its id is the turn's id,
+    the same in the answer, its resume and :func:`~claude_web.web.aisdk_history.ui_messages`)."""
+    return stream_protocol(name, message_id=turn, metadata={"conversation_id": conversation_id})
+
+
+def stream_turn(
+    runtime: WebRuntime,
+    request: WebRequest,
+    events: Any,
+    turn: str,
+    asynchronous: bool,
+    protocol: StreamProtocol | None = None,
+) -> WebResponse:
+    """The SSE response of a turn's events (``X-Conversation-Turn`` names the turn)."""
     jobs = runtime.jobs
-    frames = write_events(events, heartbeat=jobs.heartbeat, retry=runtime.settings.streaming.retry)
+    frames = write_events(events, heartbeat=jobs.heartbeat, retry=runtime.settings.streaming.retry, protocol=protocol)
     runtime.streams.acquire()
-    headers = sse_headers(request.request_id, {"X-Conversation-Turn": turn})
+    headers = sse_headers(request.request_id, {"X-Conversation-Turn": turn}, protocol=protocol)
     if asynchronous:
         return WebResponse(200, headers, astream=AsyncGuardedBody(iterate_in_thread(frames), runtime.streams.release))
     return WebResponse(200, headers, stream=GuardedBody(frames, runtime.streams.release))
@@ -227,28 +260,44 @@ def _stream(runtime: WebRuntime, request: WebRequest, events: Any, turn: str, as
 
 @guarded
 def conversation_post(
-    runtime: WebRuntime, request: WebRequest, conversation_id: str, *, asynchronous: bool = False
+    runtime: WebRuntime,
+    request: WebRequest,
+    conversation_id: str,
+    *,
+    asynchronous: bool = False,
+    protocol: str | None = None,
 ) -> WebResponse:
     """``POST {"message": "..."}`` -> ``text/event-stream`` of the answer (or the refusal as JSON)."""
     owner = _owner(runtime, request)
+    name = protocol_name(request, protocol)
     body = json_body(request)
     _fields(body, ("message",))
     service = _service(runtime)
-    _, turn = service.post(request, conversation_id, owner, body.get("message"))
-    return _stream(runtime, request, service.events(turn, owner, None), turn, asynchronous)
+    conv, turn = service.post(request, conversation_id, owner, body.get("message"))
+    proto = turn_protocol(name, turn, conv.id)
+    return stream_turn(runtime, request, service.events(turn, owner, None), turn, asynchronous, proto)
 
 
 @guarded
 def conversation_events(
-    runtime: WebRuntime, request: WebRequest, conversation_id: str, *, asynchronous: bool = False
+    runtime: WebRuntime,
+    request: WebRequest,
+    conversation_id: str,
+    *,
+    asynchronous: bool = False,
+    protocol: str | None = None,
 ) -> WebResponse:
-    """``GET`` -> the latest answer's events after ``Last-Event-ID`` (header, or ``?last_event_id=``)."""
+    """``GET`` -> the latest answer's events after ``Last-Event-ID`` (header, or ``?last_event_id=``); in the AI
+    SDK's protocol all of them (a resume there is a replay)."""
     owner = _owner(runtime, request)
+    name = protocol_name(request, protocol)
     service = _service(runtime)
     conv = service.get(conversation_id, owner)
-    last = request.last_event_id or request.query.get("last_event_id") or None
+    turn = str(conv.turn_job_id)
+    proto = turn_protocol(name, turn, conv.id)
+    last = None if proto.replay else request.last_event_id or request.query.get("last_event_id") or None
     events = service.events(conv.turn_job_id, owner, last)
-    return _stream(runtime, request, events, str(conv.turn_job_id), asynchronous)
+    return stream_turn(runtime, request, events, turn, asynchronous, proto)
 
 
 @guarded

@@ -18,8 +18,16 @@ from ...jobs import PUBLIC_JOB_KINDS, JobNotFound
 from ...relay import InvalidEventId
 from ..errors import Forbidden, NotFound, RequestError, ServiceUnavailable, WebError
 from ..http import WebRequest, WebResponse
-from ..sse import sse_headers
-from .common import AsyncGuardedBody, GuardedBody, guarded, iterate_in_thread, json_body, require_login
+from ..sse import sse_headers, stream_protocol
+from .common import (
+    AsyncGuardedBody,
+    GuardedBody,
+    guarded,
+    iterate_in_thread,
+    json_body,
+    protocol_name,
+    require_login,
+)
 
 if TYPE_CHECKING:
     from ...jobs import JobService
@@ -183,14 +191,18 @@ def job_events(
     *,
     owner: str | None | _Default = PRINCIPAL,
     asynchronous: bool = False,
+    protocol: str | None = None,
 ) -> WebResponse:
-    """``GET`` -> the job's events after ``Last-Event-ID`` (header, or ``?last_event_id=``) until its last one."""
+    """``GET`` -> the job's events after ``Last-Event-ID`` (header, or ``?last_event_id=``) until its last one;
+    in the AI SDK's protocol (``protocol="ai-sdk"`` or ``?protocol=ai-sdk``) all of them, as one UI message whose
+    id is the job id."""
     who = _owner(request, runtime, owner)
+    proto = stream_protocol(protocol_name(request, protocol), message_id=job_id)
     service = _service(runtime)
-    last = request.last_event_id or request.query.get("last_event_id") or None
-    frames = _lookup(lambda: service.sse(job_id, who, last, retry=runtime.settings.streaming.retry))
+    last = None if proto.replay else request.last_event_id or request.query.get("last_event_id") or None
+    frames = _lookup(lambda: service.sse(job_id, who, last, retry=runtime.settings.streaming.retry, protocol=proto))
     runtime.streams.acquire()
-    headers = sse_headers(request.request_id)
+    headers = sse_headers(request.request_id, protocol=proto)
     if asynchronous:
         return WebResponse(200, headers, astream=AsyncGuardedBody(iterate_in_thread(frames), runtime.streams.release))
     return WebResponse(200, headers, stream=GuardedBody(frames, runtime.streams.release))
