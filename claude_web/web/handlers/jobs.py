@@ -19,7 +19,7 @@ from ...relay import InvalidEventId
 from ..errors import Forbidden, NotFound, RequestError, ServiceUnavailable, WebError
 from ..http import WebRequest, WebResponse
 from ..sse import sse_headers
-from .common import AsyncGuardedBody, GuardedBody, guarded, iterate_in_thread, json_body, require_login
+from .common import AsyncGuardedBody, GuardedBody, guarded, json_body, require_login
 
 if TYPE_CHECKING:
     from ...jobs import JobService
@@ -146,8 +146,9 @@ def _lookup(fn: Callable[[], Any]) -> Any:
         return fn()
     except JobNotFound:
         raise NotFound("No such job.") from None
-    except InvalidEventId:
-        raise RequestError("Last-Event-ID", "is not an event id of this job") from None
+    except InvalidEventId as exc:
+        problem = "is beyond the last event of this job" if exc.beyond else "is not an event id of this job"
+        raise RequestError("Last-Event-ID", problem) from None
     except WebError:
         raise
     except Exception as exc:
@@ -183,13 +184,20 @@ def job_events(
     owner: str | None | _Default = PRINCIPAL,
     asynchronous: bool = False,
 ) -> WebResponse:
-    """``GET`` -> the job's events after ``Last-Event-ID`` (header, or ``?last_event_id=``) until its last one."""
+    """``GET`` -> the job's events after ``Last-Event-ID`` (header, or ``?last_event_id=``) until its last one.
+
+    ``asynchronous=True`` (ASGI) reads the relay on the event loop, so open readers take no thread while they
+    wait. A malformed id, or one beyond the last event of an unfinished job, is a 400 naming ``Last-Event-ID``.
+    """
     who = _owner(request, runtime, owner)
     service = _service(runtime)
     last = request.last_event_id or request.query.get("last_event_id") or None
-    frames = _lookup(lambda: service.sse(job_id, who, last, retry=runtime.settings.streaming.retry))
-    runtime.streams.acquire()
+    retry = runtime.settings.streaming.retry
     headers = sse_headers(request.request_id)
     if asynchronous:
-        return WebResponse(200, headers, astream=AsyncGuardedBody(iterate_in_thread(frames), runtime.streams.release))
+        aframes = _lookup(lambda: service.asse(job_id, who, last, retry=retry))
+        runtime.streams.acquire()
+        return WebResponse(200, headers, astream=AsyncGuardedBody(aframes, runtime.streams.release))
+    frames = _lookup(lambda: service.sse(job_id, who, last, retry=retry))
+    runtime.streams.acquire()
     return WebResponse(200, headers, stream=GuardedBody(frames, runtime.streams.release))

@@ -1,0 +1,196 @@
+"""Reading the relay: event ids as Redis has them, resuming at and beyond the end, and the async reader (on the
+event loop, no threads), each against Redis and the memory twin."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from claude_web.relay import MAX_ID_PART, InvalidEventId, MemoryRelay, Relay, check_event_id
+
+
+@pytest.fixture(params=["redis", "memory"])
+def relay(request: pytest.FixtureRequest) -> Any:
+    if request.param == "memory":
+        return MemoryRelay(ttl=60)
+    return request.getfixturevalue("redis_relay")
+
+
+def _job(relay: Relay, job_id: str = "job-bbbbbbbbbbbbbbbb", *, running: bool = True) -> str:
+    relay.create_job(job_id, {"owner": "alice", "kind": "stream"})
+    if running:
+        relay.transition(job_id, ("queued",), "running")
+    return job_id
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "0-0"),
+        ("", "0-0"),
+        ("0-0", "0-0"),
+        (" 12-3 ", "12-3"),
+        ("007-01", "7-1"),
+        (f"{MAX_ID_PART}-{MAX_ID_PART}", f"{MAX_ID_PART}-{MAX_ID_PART}"),
+    ],
+)
+def test_well_formed_ids(value: str | None, expected: str) -> None:
+    assert check_event_id(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"{MAX_ID_PART + 1}-0",
+        f"0-{MAX_ID_PART + 1}",
+        "99999999999999999999-0",
+        "0-99999999999999999999",
+        "000000000000000000001-0",  # 21 digits
+        "１-０",
+        "٣-٤",
+        "1",
+        "1-",
+        "-1",
+        "1-2-3",
+        "+1-0",
+        "1 -0",
+        "$",
+        ">",
+        "0x1-0",
+    ],
+)
+def test_malformed_ids(value: str) -> None:
+    with pytest.raises(InvalidEventId) as caught:
+        check_event_id(value)
+    assert not caught.value.beyond
+
+
+def test_ids_compare_as_redis_does(relay: Relay) -> None:
+    job = _job(relay)
+    ids = [relay.publish(job, "text", {"n": i}) for i in range(3)]
+    ms, seq = (int(part) for part in ids[0].split("-"))
+    assert [e.id for e in relay.read(job, f"{ms}-{seq}")] == ids[1:]
+    assert relay.read(job, f"{ms}-{MAX_ID_PART}") == []
+    assert relay.read(job, f"{ms + 1}-0") == []  # the milliseconds count first: past every id above
+    assert relay.read(job, f"{MAX_ID_PART}-0") == []
+    if ms > 0:  # Redis ids carry a time: everything comes after the millisecond before it
+        assert [e.id for e in relay.read(job, f"{ms - 1}-{MAX_ID_PART}")] == ids
+
+
+def test_resume_from_refuses_an_id_beyond_a_running_job(relay: Relay) -> None:
+    job = _job(relay)
+    with pytest.raises(InvalidEventId) as caught:
+        relay.resume_from(job, "0-1")  # nothing published yet
+    assert caught.value.beyond
+    last = relay.publish(job, "text", {})
+    assert relay.resume_from(job, last) == last
+    ms, seq = last.split("-")
+    for beyond in (f"{ms}-{int(seq) + 1}", f"{int(ms) + 1}-0"):
+        with pytest.raises(InvalidEventId):
+            relay.resume_from(job, beyond)
+    relay.finish(job, "done", {})
+    assert relay.resume_from(job, f"{int(ms) + 1}-0") == f"{int(ms) + 1}-0"  # finished: ends with "done"
+
+
+def test_a_finished_job_ends_at_once_with_its_final_event(relay: Relay) -> None:
+    job = _job(relay)
+    relay.publish(job, "text", {"text": "a"})
+    final = relay.finish(job, "error", {"type": "overloaded_error"})
+    assert final is not None
+    for last in (final, f"{MAX_ID_PART}-{MAX_ID_PART}"):
+        started = time.monotonic()
+        got = list(relay.events(job, last, heartbeat=5.0))
+        assert [(e.id, e.event) for e in got] == [(final, "error")]
+        assert time.monotonic() - started < 1.0
+        got = asyncio.run(_collect(relay, job, last, heartbeat=5.0))
+        assert [(e.id, e.event) for e in got] == [(final, "error")]
+
+
+async def _collect(relay: Relay, job: str, last: str | None, **kwargs: Any) -> list[Any]:
+    return [event async for event in relay.aevents(job, last, **kwargs)]
+
+
+def test_async_reader_matches_the_sync_one(relay: Relay) -> None:
+    job = _job(relay)
+    ids = [relay.publish(job, "text", {"text": str(i)}) for i in range(30)]
+    relay.finish(job, "done", {})
+    for last in (None, ids[0], ids[17], ids[-1]):
+        sync = [(e.id, e.event, e.data) for e in relay.events(job, last, timeout=5)]
+        asynchronous = [(e.id, e.event, e.data) for e in asyncio.run(_collect(relay, job, last, timeout=5))]
+        assert asynchronous == sync
+
+
+def test_async_reader_waits_on_the_loop_for_events_from_another_thread(relay: Relay) -> None:
+    job = _job(relay)
+
+    def publish_later() -> None:
+        for i in range(3):
+            time.sleep(0.4)  # Redis resolves short BLOCK timeouts in steps of about 0.1 s
+            relay.publish(job, "text", {"text": str(i)})
+        relay.finish(job, "done", {})
+
+    async def main() -> tuple[list[str], int]:
+        threads_before = threading.active_count()
+        writer = threading.Thread(target=publish_later)
+        writer.start()
+        names = [e.event async for e in relay.aevents(job, None, heartbeat=0.1, yield_heartbeats=True)]
+        writer.join()
+        return names, threading.active_count() - threads_before
+
+    names, extra_threads = asyncio.run(main())
+    assert [n for n in names if n] == ["text", "text", "text", "done"]
+    assert names.count("") >= 4  # heartbeats while it waited
+    assert extra_threads == 0  # no reader thread was left behind (nor taken from a pool)
+
+
+def test_many_idle_async_readers_do_not_hold_up_an_active_one(relay: Relay) -> None:
+    idle = [_job(relay, f"job-idle-{i:012d}", running=False) for i in range(300)]  # above redis-py's 100
+    active = _job(relay, "job-active-000000000")
+
+    async def main() -> float:
+        async def read_idle(job: str) -> None:
+            async for _ in relay.aevents(job, None, heartbeat=30.0):
+                pass
+
+        readers = [asyncio.ensure_future(read_idle(job)) for job in idle]
+        await asyncio.sleep(0.3)  # every idle reader is now waiting
+        gaps: list[float] = []
+        last = time.monotonic()
+
+        async def feed() -> None:
+            for i in range(10):
+                await asyncio.sleep(0.05)
+                await asyncio.to_thread(relay.publish, active, "text", {"n": i})
+            await asyncio.to_thread(relay.finish, active, "done", {})
+
+        feeder = asyncio.ensure_future(feed())
+        async for _event in relay.aevents(active, None, heartbeat=30.0):
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+        await feeder
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        return max(gaps[1:])
+
+    assert asyncio.run(main()) < 0.5
+
+
+def test_a_cancelled_async_reader_leaves_the_relay_usable(relay: Relay) -> None:
+    job = _job(relay)
+
+    async def main() -> list[str]:
+        waiting = asyncio.ensure_future(relay.aread(job, "0-0", block_ms=5_000))
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        relay.publish(job, "text", {"text": "after"})
+        return [e.event for e in await relay.aread(job, "0-0", block_ms=1_000)]
+
+    assert asyncio.run(main()) == ["text"]
