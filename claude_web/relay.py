@@ -44,7 +44,10 @@ import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ._relay_hub import ReadHub
 
 __all__ = [
     "DEFAULT_JOB_TTL",
@@ -296,32 +299,62 @@ class Relay(abc.ABC):
         >>> async for event in relay.aevents(job_id, request.headers.get("last-event-id")):
         ...     ...
         """
-        after = check_event_id(last_event_id)
+        cursor = self._acursor(job_id, check_event_id(last_event_id))
         deadline = None if timeout is None else time.monotonic() + timeout
         wait_ms: int | None = None
-        while True:
-            batch = await self.aread(job_id, after, block_ms=wait_ms)
-            if not batch:
-                job = await self.aget_job(job_id)
-                if job is None:
-                    return
-                if job.get("state") in TERMINAL_STATES:
-                    batch = await self.aread(job_id, after)
-                    if not batch:
-                        final = await self.alast_event(job_id)
-                        if final is not None and final.terminal:
-                            yield final
+        try:
+            while True:
+                batch = await cursor.read(wait_ms)
+                if not batch:
+                    job = await self.aget_job(job_id)
+                    if job is None:
                         return
-                elif wait_ms is not None and yield_heartbeats:
-                    yield _HEARTBEAT
-            for item in batch:
-                yield item
-                after = item.id
-                if item.terminal:
+                    if job.get("state") in TERMINAL_STATES:
+                        batch = await cursor.read(None)
+                        if not batch:
+                            final = await self.alast_event(job_id)
+                            if final is not None and final.terminal:
+                                yield final
+                            return
+                    elif wait_ms is not None and yield_heartbeats:
+                        yield _HEARTBEAT
+                for item in batch:
+                    yield item
+                    if item.terminal:
+                        return
+                wait_ms = _wait_ms(heartbeat, deadline)
+                if wait_ms is None:
                     return
-            wait_ms = _wait_ms(heartbeat, deadline)
-            if wait_ms is None:
-                return
+        finally:
+            cursor.close()
+
+    def _acursor(self, job_id: str, after: str) -> _AsyncCursor:
+        """How :meth:`aevents` reads: here by :meth:`aread` (the Redis relay shares one wait per event loop)."""
+        return _PollCursor(self, job_id, after)
+
+
+class _AsyncCursor(Protocol):
+    async def read(self, block_ms: int | None) -> list[RelayEvent]: ...
+
+    def close(self) -> None: ...
+
+
+class _PollCursor:
+    """Reads after the last id returned, with :meth:`Relay.aread`."""
+
+    def __init__(self, relay: Relay, job_id: str, after: str) -> None:
+        self.relay = relay
+        self.job_id = job_id
+        self.after = after
+
+    async def read(self, block_ms: int | None) -> list[RelayEvent]:
+        batch = await self.relay.aread(self.job_id, self.after, block_ms=block_ms)
+        if batch:
+            self.after = batch[-1].id
+        return batch
+
+    def close(self) -> None:
+        pass
 
 
 _HEARTBEAT = RelayEvent("", "", {})
@@ -395,6 +428,7 @@ class RedisRelay(Relay):
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
         self._async_lock = threading.Lock()
         self._async_closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+        self._hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReadHub] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         pool = getattr(self.redis, "connection_pool", None)
@@ -510,6 +544,16 @@ class RedisRelay(Relay):
                 if reply or left <= self._block_step:
                     break
         return [_entry(entry) for _stream, entries in reply or () for entry in entries]
+
+    def _acursor(self, job_id: str, after: str) -> _AsyncCursor:
+        """The loop's :class:`~claude_web._relay_hub.ReadHub`: one blocking ``XREAD`` for all its waiting readers."""
+        from ._relay_hub import ReadHub
+
+        loop = asyncio.get_running_loop()
+        hub = self._hubs.get(loop)
+        if hub is None:
+            hub = self._hubs[loop] = ReadHub(self, loop)
+        return hub.cursor(job_id, after)
 
     async def aget_job(self, job_id: str) -> dict[str, str] | None:
         data: dict[str, str] = await self.async_redis().hgetall(self._key(job_id, "job"))
