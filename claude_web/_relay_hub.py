@@ -24,6 +24,9 @@ __all__ = ["HubCursor", "ReadHub"]
 
 log = logging.getLogger("claude_web.relay")
 
+RETRIES = 3
+"""Times in a row the hub opens its connection again before it gives up and fails its readers."""
+
 
 def _key(event_id: str) -> tuple[int, int]:
     ms, _, seq = event_id.partition("-")
@@ -170,35 +173,47 @@ class ReadHub:
             await asyncio.sleep(0 if unblocked else 0.002)
 
     async def _run(self) -> None:
-        """Wait on every joined stream until no reader is left; a Redis failure ends every waiting reader."""
-        connection = self.relay._make_async().client()  # one connection of its own, held while it runs
-        try:
-            self._client_id = int(await connection.client_id())
-            step = self.relay._block_step
-            while self.readers:
-                streams = {stream: self.position[stream] for stream in self.readers}
-                self.waiting_on = frozenset(streams)
-                try:
-                    reply = await connection.xread(streams, count=500, block=step)
-                finally:
-                    self.waiting_on = None
-                self._hand_over(reply)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("the relay's reader hub stopped: %s: %s", type(exc).__name__, exc)
-            for readers in list(self.readers.values()):
-                for cursor in list(readers):
-                    cursor.fail(exc)
-            self.readers.clear()
-            self.position.clear()
-        finally:
-            self._client_id = None
+        """Wait on every joined stream until no reader is left. A dropped connection is opened again (up to
+        :data:`RETRIES` times in a row, with a short pause); when Redis stays away every waiting reader fails."""
+        failures = 0
+        while self.readers:
+            connection = self.relay._make_async().client()  # one connection of its own, held while it runs
             try:
-                await connection.aclose()
-                await connection.connection_pool.disconnect()
-            except Exception:
-                log.debug("closing the hub's connection failed", exc_info=True)
+                self._client_id = int(await connection.client_id())
+                step = self.relay._block_step
+                while self.readers:
+                    streams = {stream: self.position[stream] for stream in self.readers}
+                    self.waiting_on = frozenset(streams)
+                    try:
+                        reply = await connection.xread(streams, count=500, block=step)
+                    finally:
+                        self.waiting_on = None
+                    failures = 0
+                    self._hand_over(reply)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                if failures > RETRIES:
+                    log.warning("the relay's reader hub stopped: %s: %s", type(exc).__name__, exc)
+                    self._fail(exc)
+                    return
+                log.info("the relay's reader hub reconnects after %s: %s", type(exc).__name__, exc)
+                await asyncio.sleep(0.1 * 2**failures)
+            finally:
+                self._client_id = None
+                try:
+                    await connection.aclose()
+                    await connection.connection_pool.disconnect()
+                except Exception:
+                    log.debug("closing the hub's connection failed", exc_info=True)
+
+    def _fail(self, exc: BaseException) -> None:
+        for readers in list(self.readers.values()):
+            for cursor in list(readers):
+                cursor.fail(exc)
+        self.readers.clear()
+        self.position.clear()
 
     def _hand_over(self, reply: Any) -> None:
         from .relay import _entry

@@ -79,7 +79,8 @@ MAX_BLOCK_MS = 1000
 """The longest single ``XREAD BLOCK`` of the Redis relay (half the client's socket timeout when that is shorter):
 well inside redis-py 8's default socket timeout of 5 s; a longer wait is made of several reads."""
 DEFAULT_MAX_CONNECTIONS = 10_000
-"""Redis connections per pool of :func:`relay_from_url` (each waiting reader holds one; redis-py's default is 100)."""
+"""Connections of the thread-side pool of :func:`relay_from_url` (a waiting thread holds one; redis-py's default
+is 100)."""
 
 MAX_ID_PART = 2**64 - 1
 """The largest value of either part of a Redis stream id (``<ms>-<seq>``, each an unsigned 64-bit number)."""
@@ -612,11 +613,14 @@ def _async_twin(client: Any) -> Any:
 
     kwargs = dict(client.connection_pool.connection_kwargs)
     options = {name: kwargs[name] for name in _TWIN_KWARGS if name in kwargs}
+    connection_class: Any = redis.asyncio.Connection
     if kwargs.get("path"):
         options.pop("host", None)
         options.pop("port", None)
-        options["unix_socket_path"] = kwargs["path"]
-    return redis.asyncio.Redis(**options)
+        options["path"] = kwargs["path"]
+        connection_class = redis.asyncio.UnixDomainSocketConnection
+    pool = redis.asyncio.BlockingConnectionPool(connection_class=connection_class, max_connections=50, **options)
+    return redis.asyncio.Redis(connection_pool=pool)
 
 
 async def _close_with_loop(client: Any) -> AsyncIterator[None]:
@@ -634,25 +638,29 @@ async def _start(closer: AsyncIterator[None]) -> None:
     await closer.__anext__()
 
 
-def relay_from_url(url: str, *, max_connections: int = DEFAULT_MAX_CONNECTIONS, **options: Any) -> RedisRelay:
+def relay_from_url(
+    url: str, *, max_connections: int = DEFAULT_MAX_CONNECTIONS, async_connections: int = 50, **options: Any
+) -> RedisRelay:
     """A :class:`RedisRelay` on ``url`` (``redis://host:port/db``); ``options`` go to :class:`RedisRelay`.
 
-    Every reader waiting for a job's next event holds one connection (a blocking ``XREAD``), so the pools (the
-    thread-side one, and one per event loop) allow ``max_connections`` each: raise it for more open streams per
-    process, and keep Redis's ``maxclients`` above the total of all processes.
+    A thread waiting for a job's next event holds one connection (a blocking ``XREAD``), so the thread-side pool
+    allows ``max_connections``: keep Redis's ``maxclients`` above the total of all processes. On an event loop
+    all waiting readers share one connection, and quick commands share at most ``async_connections`` more
+    (beyond them a command waits for a free one).
     """
     try:
         import redis
         import redis.asyncio
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError('The Redis relay needs redis-py: pip install "claude-web[celery]"') from exc
-    settings: dict[str, Any] = {
-        "decode_responses": True,
-        "health_check_interval": 30,
-        "max_connections": max_connections,
-    }
-    client = redis.Redis.from_url(url, **settings)
-    options.setdefault("async_client", lambda: redis.asyncio.Redis.from_url(url, **settings))
+    settings: dict[str, Any] = {"decode_responses": True, "health_check_interval": 30}
+    client = redis.Redis.from_url(url, max_connections=max_connections, **settings)
+
+    def async_client() -> Any:
+        pool = redis.asyncio.BlockingConnectionPool.from_url(url, max_connections=async_connections, **settings)
+        return redis.asyncio.Redis(connection_pool=pool)
+
+    options.setdefault("async_client", async_client)
     return RedisRelay(client, **options)
 
 

@@ -195,3 +195,153 @@ def test_a_cancelled_async_reader_leaves_the_relay_usable(relay: Relay) -> None:
         return [e.event for e in await relay.aread(job, "0-0", block_ms=1_000)]
 
     assert asyncio.run(main()) == ["text"]
+
+
+def _pool_size(client: Any) -> int:
+    pool = client.connection_pool
+    return len(pool._available_connections) + len(pool._in_use_connections)
+
+
+def test_redis_readers_on_a_loop_share_one_waiting_connection(redis_relay: Any) -> None:
+    """300 waiting readers: one XREAD waits for all of them (the hub's connection), the pool stays small."""
+    jobs = [_job(redis_relay, f"job-wait-{i:012d}") for i in range(300)]
+
+    async def main() -> tuple[int, list[str]]:
+        async def first(job: str) -> str:
+            async for event in redis_relay.aevents(job, None, heartbeat=30.0):
+                return event.event
+            return ""
+
+        readers = [asyncio.ensure_future(first(job)) for job in jobs]
+        await asyncio.sleep(0.5)
+        pooled = _pool_size(redis_relay.async_redis())
+        for job in jobs:
+            await asyncio.to_thread(redis_relay.publish, job, "text", {})
+        names = await asyncio.wait_for(asyncio.gather(*readers), 10)
+        return pooled, names
+
+    pooled, names = asyncio.run(main())
+    assert names == ["text"] * 300
+    assert pooled <= 50  # not one connection per waiting reader (relay_from_url: async_connections=50)
+
+
+def test_redis_reader_joining_behind_the_hub_misses_nothing(redis_relay: Any) -> None:
+    """A second reader of a stream joins when the hub has already handed newer entries to the first one."""
+    job = _job(redis_relay)
+
+    async def main() -> tuple[list[str], list[str]]:
+        got_a: list[str] = []
+        got_b: list[str] = []
+
+        async def read(into: list[str], last: str | None) -> None:
+            async for event in redis_relay.aevents(job, last, heartbeat=30.0):
+                into.append(event.id)
+
+        first = redis_relay.publish(job, "text", {"n": 0})
+        a = asyncio.ensure_future(read(got_a, None))
+        await asyncio.sleep(0.2)  # a has joined the hub
+        for n in range(1, 4):
+            await asyncio.to_thread(redis_relay.publish, job, "text", {"n": n})
+        await asyncio.sleep(0.2)  # the hub handed 1..3 to a
+        b = asyncio.ensure_future(read(got_b, first))  # b starts after entry 0
+        await asyncio.sleep(0.2)
+        for n in range(4, 6):
+            await asyncio.to_thread(redis_relay.publish, job, "text", {"n": n})
+        await asyncio.to_thread(redis_relay.finish, job, "done", {})
+        await asyncio.wait_for(asyncio.gather(a, b), 10)
+        return got_a, got_b
+
+    got_a, got_b = asyncio.run(main())
+    everything = [e.id for e in redis_relay.read(job, "0-0")]
+    assert got_a == everything
+    assert got_b == everything[1:]
+
+
+class _Proxy:
+    """A TCP proxy to Redis on this loop, so a test can take Redis away from the relay (``stop``)."""
+
+    def __init__(self, redis_url: str) -> None:
+        from urllib.parse import urlsplit
+
+        target = urlsplit(redis_url)
+        self.target = (target.hostname or "127.0.0.1", target.port or 6379)
+        self.db = target.path or "/0"
+        self.server: asyncio.AbstractServer | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"redis://127.0.0.1:{port}{self.db}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.writers += [writer, up_writer]
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.transport.abort()
+        await self.server.wait_closed()
+
+
+def test_redis_hub_failure_ends_its_readers_with_the_error(redis_url: str, prefix: str) -> None:
+    """Redis goes away under waiting readers: each read fails (the browser reconnects with its Last-Event-ID)."""
+    from claude_web.relay import relay_from_url
+
+    async def main() -> list[BaseException]:
+        proxy = _Proxy(redis_url)
+        relay = relay_from_url(await proxy.start(), prefix=prefix)
+        job = await asyncio.to_thread(_job, relay)
+
+        async def read() -> None:
+            async for _ in relay.aevents(job, None, heartbeat=30.0):
+                pass
+
+        readers = [asyncio.ensure_future(read()) for _ in range(3)]
+        await asyncio.sleep(0.3)
+        await proxy.stop()
+        results = await asyncio.wait_for(asyncio.gather(*readers, return_exceptions=True), 20)
+        relay.close()
+        return [r for r in results if isinstance(r, BaseException)]
+
+    errors = asyncio.run(main())
+    assert len(errors) == 3
+    assert all(type(e).__module__.startswith("redis") for e in errors), errors
+
+
+def test_redis_hub_reconnects_after_its_connection_is_dropped(redis_relay: Any) -> None:
+    job = _job(redis_relay)
+
+    async def main() -> list[str]:
+        names: list[str] = []
+
+        async def read() -> None:
+            async for event in redis_relay.aevents(job, None, heartbeat=30.0):
+                names.append(event.event)
+
+        reader = asyncio.ensure_future(read())
+        await asyncio.sleep(0.3)
+        hub = redis_relay._hubs[asyncio.get_running_loop()]
+        assert hub._client_id is not None
+        await redis_relay.async_redis().client_kill_filter(_id=hub._client_id)
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(redis_relay.publish, job, "text", {})
+        await asyncio.to_thread(redis_relay.finish, job, "done", {})
+        await asyncio.wait_for(reader, 10)
+        return names
+
+    assert asyncio.run(main()) == ["text", "done"]
