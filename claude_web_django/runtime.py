@@ -32,6 +32,14 @@ def _notify(record: UsageRecord) -> None:
     emit_usage(record, str(record.context.get("alias") or "default"))
 
 
+def _close_thread_connections() -> None:
+    """A stream's reader thread ends: close the database connections it opened (usage rows, receivers)."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+
+
 def _cache_store() -> CounterStore:
     return CacheCounterStore(caches[claude_settings().quotas.cache])
 
@@ -45,7 +53,13 @@ def get_runtime() -> WebRuntime:
     with _lock:
         if _runtime is None:
             cfg = claude_settings()
-            _runtime = WebRuntime(cfg, sink=DjangoUsageSink(cfg.usage), notify=_notify, quota_store=_cache_store)
+            _runtime = WebRuntime(
+                cfg,
+                sink=DjangoUsageSink(cfg.usage),
+                notify=_notify,
+                quota_store=_cache_store,
+                thread_done=_close_thread_connections,
+            )
         return _runtime
 
 

@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import suppress
 from typing import Any, Protocol
 
+from ._threads import END, QUIET, SourceThread
+
 __all__ = [
     "OPEN_COMMENT",
     "SSE_HEADERS",
@@ -27,6 +29,7 @@ __all__ = [
     "awrite_events",
     "encode_comment",
     "encode_event",
+    "probe_delay",
     "sse_headers",
     "write_events",
 ]
@@ -121,6 +124,11 @@ class SSEStreamEncoder:
         self._last_sent = clock()
 
     @property
+    def interval(self) -> float:
+        """Seconds of silence between heartbeats."""
+        return self._interval
+
+    @property
     def last_id(self) -> int:
         """The id of the last event encoded (``start_id`` before the first one)."""
         return self._last_id
@@ -198,15 +206,38 @@ def _frame(encoder: SSEStreamEncoder, item: Item) -> bytes | None:
 
 
 def write_events(
-    events: Iterable[Item], *, heartbeat: float = 15.0, retry: int | None = None, start_id: int = 0
+    events: Iterable[Item],
+    *,
+    heartbeat: float = 15.0,
+    retry: int | None = None,
+    start_id: int = 0,
+    source_thread: bool = False,
+    interrupt: Callable[[], None] | None = None,
+    thread_done: Callable[[], None] | None = None,
 ) -> Iterator[bytes]:
     """The body of an event-stream response from a sync iterator of events.
 
     ``(name, payload)`` items get ids ``start_id + 1, ...``; items with their own ``id`` (relay events) keep it.
-    A ``("heartbeat", {})`` item (or a relay heartbeat) sends a heartbeat comment when one is due: the thread is
-    blocked on the source in between. Closing the body closes ``events``.
+    Closing the body closes ``events``.
+
+    By default this thread pulls ``events`` itself, so it can only write between two items: a
+    ``("heartbeat", {})`` item (or a relay heartbeat) sends a heartbeat comment when one is due. With
+    ``source_thread=True`` ``events`` is pulled on a thread of its own while this one writes a heartbeat every
+    ``heartbeat`` seconds of silence, whatever the source does: a WSGI server then learns that the browser went
+    away at the next heartbeat (the write fails and it closes the body) even while upstream says nothing. Closing
+    the body calls ``interrupt`` (on this thread, so it must be thread-safe: for a Claude stream,
+    ``stream.interrupt``) to wake the source thread, which closes ``events`` there; ``thread_done`` runs last on
+    the source thread (Django closes that thread's database connections).
+
+    >>> body = write_events(stream_events(), heartbeat=15, source_thread=True, interrupt=upstream.interrupt)
     """
     encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id)
+    if source_thread:
+        return _write_from_thread(events, encoder, retry, interrupt, thread_done)
+    return _write(events, encoder, retry)
+
+
+def _write(events: Iterable[Item], encoder: SSEStreamEncoder, retry: int | None) -> Iterator[bytes]:
     iterator = iter(events)
     try:
         yield _opening(retry)
@@ -218,6 +249,51 @@ def write_events(
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
+
+
+def _write_from_thread(
+    events: Iterable[Item],
+    encoder: SSEStreamEncoder,
+    retry: int | None,
+    interrupt: Callable[[], None] | None,
+    thread_done: Callable[[], None] | None,
+) -> Iterator[bytes]:
+    """Heartbeats on time whatever the source does. Each one goes out in two writes, its comment line and, a
+    moment later (:func:`probe_delay`), its blank line: TCP reports a browser that has gone only on the write
+    after the one its reset answers, so the second write fails within the same heartbeat."""
+    source = SourceThread(events, thread_done=thread_done)
+    probe = probe_delay(encoder.interval)
+    half_sent = False  # the comment line of a heartbeat is out, its blank line is not
+    try:
+        yield _opening(retry)
+        while True:
+            item = source.get(probe if half_sent else encoder.seconds_until_heartbeat())
+            if item is QUIET:
+                if half_sent:
+                    half_sent = False
+                    yield b"\n"
+                else:
+                    half_sent = True
+                    yield encoder.heartbeat()[:-1]
+                continue
+            if item is END:
+                if half_sent:
+                    yield b"\n"
+                return
+            frame = _frame(encoder, item)
+            if half_sent:
+                half_sent = False
+                frame = b"\n" + (frame or b"")
+            if frame:
+                yield frame
+    finally:
+        source.stop(interrupt)
+
+
+def probe_delay(heartbeat: float) -> float:
+    """Seconds between the two writes of a threaded writer's heartbeat: a quarter of the interval, at most 0.25 s
+    (longer than the round trip to most browsers, so the reset to the first write is in by then)."""
+    return min(heartbeat / 4, 0.25)
 
 
 async def awrite_events(
