@@ -13,9 +13,10 @@ Request body (``Content-Type: application/json``): ``{"messages": [{"role": "use
 - 415 for a body that is not ``application/json``: a cross-site form or ``text/plain`` post never reaches Claude;
 - 429 ``{"error": {"type": "quota_exceeded", ...}}`` with ``Retry-After`` (no upstream call).
 
-CSRF: browsers cannot send ``application/json`` cross-site without a CORS preflight, which this blueprint does not
-answer; when Flask-WTF's ``CSRFProtect`` is installed it also checks these endpoints (send the ``X-CSRFToken``
-header), unless you exempt the blueprint deliberately.
+CSRF (see :mod:`claude_web_flask.csrf`): browsers cannot send ``application/json`` cross-site without a CORS
+preflight, which this blueprint does not answer; when Flask-WTF's ``CSRFProtect`` is installed it also checks
+these endpoints (send the ``X-CSRFToken`` header; a refusal is a JSON 400 ``csrf_failed``), unless you exempt the
+blueprint deliberately.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from flask import Blueprint, Response
 
 from claude_web.web.handlers import ChatOptions, chat_stream, usage_report
 
+from .csrf import protect_blueprint
 from .extension import get_state
 from .http import flask_response
 
 __all__ = ["chat_blueprint"]
 
-chat_blueprint = Blueprint("claude_web", __name__)
+chat_blueprint = protect_blueprint(Blueprint("claude_web", __name__))
 
 
 @chat_blueprint.post("/chat")
