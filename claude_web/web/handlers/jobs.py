@@ -81,6 +81,14 @@ class _Default:
     """No owner hook: the owner comes from the request's principal."""
 
 
+def _quota_key(request: WebRequest, who: str, owner: str | None | _Default) -> str:
+    """Whose quota a new job counts against: its owner, except an anonymous visitor's session (a client that drops
+    cookies gets a new session on every request): then its address, as for the visitor's chats."""
+    if isinstance(owner, _Default) and not request.principal.authenticated:
+        return f"ip:{request.remote_addr or 'unknown'}"
+    return who
+
+
 PRINCIPAL = _Default()
 
 
@@ -120,7 +128,7 @@ def job_start(
     if not isinstance(kind, str):
         raise RequestError("kind", f"must be one of {', '.join(JOB_KINDS)}")
     params = _checked_params(runtime, kind, body.get("params"))
-    runtime.admit(who, params if isinstance(params, dict) else {}, alias=body.get("alias"))
+    runtime.admit(_quota_key(request, who, owner), params if isinstance(params, dict) else {}, alias=body.get("alias"))
     service = _service(runtime)
     try:
         job = service.start(kind, params, owner=who, alias=body.get("alias", runtime.settings.chat.client))
