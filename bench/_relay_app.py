@@ -59,7 +59,8 @@ application = get_asgi_application()
 
 
 # the bench's instruments: full (generation 2) GC pauses are written to BENCH_GC_LOG, one "<end time> <ms>" line
-# each; SIGUSR2 freezes the objects alive now (gc.freeze(): later full collections skip them)
+# each; SIGUSR1 runs a full collection now; SIGUSR2 freezes the objects alive now (gc.freeze(): later full
+# collections skip them)
 _gc_log = os.environ.get("BENCH_GC_LOG")
 if _gc_log:
     import gc
@@ -77,4 +78,5 @@ if _gc_log:
                 fh.write(f"{time.time():.3f} {(time.perf_counter() - _gc_started[0]) * 1000:.1f}\n")
 
     gc.callbacks.append(_gc_timer)
+    signal.signal(signal.SIGUSR1, lambda signum, frame: gc.collect())
     signal.signal(signal.SIGUSR2, lambda signum, frame: gc.freeze())

@@ -105,6 +105,13 @@ async def read(
                     return
 
 
+def _gc_pauses(gc_log: str) -> list[tuple[float, float]]:
+    """The server's full collections so far: (when it ended, wall clock; how long it took, ms)."""
+    if not Path(gc_log).exists():
+        return []
+    return [tuple(float(part) for part in line.split()) for line in Path(gc_log).read_text().splitlines()]  # type: ignore[misc]
+
+
 def publish(relay: RedisRelay, jobs: list[str], pacing: float, events: int, started: threading.Event) -> None:
     started.set()
     tick = time.monotonic()
@@ -143,6 +150,12 @@ async def run(args: argparse.Namespace, relay: RedisRelay, url: str, pid: int, g
             await asyncio.wait_for(asyncio.gather(*(ev.wait() for ev in streaming)), timeout=args.settle)
         idle_streaming = sum(ev.is_set() for ev in streaming)
         await asyncio.sleep(1.0)
+        settle_pause = 0.0
+        if not args.no_settle_gc:  # the full collection the idle readers' arrival calls for, before measuring
+            mark = time.time()
+            os.kill(pid, signal.SIGUSR1)
+            await asyncio.sleep(2.0)
+            settle_pause = max([ms for when, ms in _gc_pauses(gc_log) if when >= mark] or [0.0])
         if args.freeze_gc:
             os.kill(pid, signal.SIGUSR2)
             await asyncio.sleep(0.5)
@@ -190,13 +203,9 @@ async def run(args: argparse.Namespace, relay: RedisRelay, url: str, pid: int, g
             times.append(ended)
     gaps = [b - a for times in arrivals for a, b in itertools.pairwise(times)]
     largest = [max(b - a for a, b in itertools.pairwise(times)) for times in arrivals if len(times) > 1]
-    pauses = [0.0]
-    if Path(gc_log).exists():
-        for line in Path(gc_log).read_text().splitlines():
-            when, took = (float(part) for part in line.split())
-            if begun_wall <= when <= ended_wall + 1:
-                pauses.append(took)
+    pauses = [0.0] + [ms for when, ms in _gc_pauses(gc_log) if begun_wall <= when <= ended_wall + 1]
     return {
+        "settle_gc_ms": settle_pause,
         "gc_pause_max_ms": max(pauses),
         "gc_pauses": len(pauses) - 1,
         "client_lag_max_ms": max(lags) * 1000 if lags else 0.0,
@@ -221,6 +230,9 @@ def main() -> None:
     parser.add_argument("--pacing", type=float, default=0.05)
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--heartbeat", type=float, default=5.0)
+    parser.add_argument(
+        "--no-settle-gc", action="store_true", help="measure without first letting the server collect its garbage"
+    )
     parser.add_argument("--freeze-gc", action="store_true", help="gc.freeze() in the server once idle readers run")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds to wait for idle streams' first bytes")
     parser.add_argument("--grace", type=float, default=30.0, help="seconds past the last publish to wait")
@@ -260,6 +272,10 @@ def main() -> None:
         f"  gap between events: p50 {result['gap_p50_ms']:.1f} ms, p99 {result['gap_p99_ms']:.1f} ms, "
         f"largest {result['largest_gap_ms']:.1f} ms = {result['largest_over_pacing']:.2f}x the pacing (goal <= 2x)"
     )
+    if not args.no_settle_gc:
+        print(
+            f"  the server's full collection with the idle readers open (before measuring): {result['settle_gc_ms']:.0f} ms"
+        )
     print(
         f"  server full-GC pauses while measuring: {result['gc_pauses']}, longest {result['gc_pause_max_ms']:.0f} ms"
         f"{' (gc.freeze() after the idle readers opened)' if args.freeze_gc else ''}; this client's own largest "

@@ -33,6 +33,11 @@ def _key(event_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+def _time_up(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class HubCursor:
     """One reader's place in one job's stream: what it has consumed (``after``), what it has received
     (``seen``) and the entries waiting for it."""
@@ -45,7 +50,7 @@ class HubCursor:
         self.seen = after
         self.joined = False
         self._queue: deque[RelayEvent] = deque()
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None  # set while read() waits
         self._error: BaseException | None = None
 
     def push(self, events: list[RelayEvent]) -> None:
@@ -57,12 +62,17 @@ class HubCursor:
                 self._queue.append(event)
                 self.seen, seen = event.id, key
         if self._queue:
-            self._ready.set()
+            self._wake()
 
     def fail(self, error: BaseException) -> None:
         self._error = error
         self.joined = False
-        self._ready.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _take(self, count: int) -> list[RelayEvent]:
         out: list[RelayEvent] = []
@@ -70,8 +80,6 @@ class HubCursor:
             out.append(self._queue.popleft())
         if out:
             self.after = out[-1].id
-        if not self._queue:
-            self._ready.clear()
         return out
 
     async def read(self, block_ms: int | None, count: int = 500) -> list[RelayEvent]:
@@ -89,10 +97,16 @@ class HubCursor:
             await self.hub.join(self)
             if self._queue:
                 return self._take(count)
+        # a bare future and a timer: an idle reader waits here for a whole heartbeat, so whatever the wait
+        # allocates lives long enough to reach the garbage collector's oldest generation; keep it small
+        loop = self.hub.loop
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(block_ms / 1000.0, _time_up, waiter)
         try:
-            await asyncio.wait_for(self._ready.wait(), block_ms / 1000.0)
-        except asyncio.TimeoutError:
-            return []
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
         if self._error is not None:
             raise self._error
         return self._take(count)

@@ -56,6 +56,7 @@ __all__ = [
     "DEFAULT_TTL",
     "MAX_BLOCK_MS",
     "MAX_ID_PART",
+    "STATE_CHECK",
     "TERMINAL_EVENTS",
     "TERMINAL_STATES",
     "InvalidEventId",
@@ -78,6 +79,9 @@ DEFAULT_JOB_TTL = 86_400
 MAX_BLOCK_MS = 1000
 """The longest single ``XREAD BLOCK`` of the Redis relay (half the client's socket timeout when that is shorter):
 well inside redis-py 8's default socket timeout of 5 s; a longer wait is made of several reads."""
+STATE_CHECK = 30.0
+"""Seconds between two looks at a quiet job's state by a reader (is it still there, has it finished?): a job's end
+comes as its final event anyway; this only catches a job whose keys expired."""
 DEFAULT_MAX_CONNECTIONS = 10_000
 """Connections of the thread-side pool of :func:`relay_from_url` (a waiting thread holds one; redis-py's default
 is 100)."""
@@ -257,32 +261,37 @@ class Relay(abc.ABC):
 
         A finished job with nothing after the id gives its final event again and ends. With
         ``yield_heartbeats=True`` a ``RelayEvent(id="", event="", data={})`` comes every ``heartbeat`` seconds of
-        silence (an SSE endpoint turns it into a comment line). ``timeout`` bounds the whole read.
+        silence (an SSE endpoint turns it into a comment line). ``timeout`` bounds the whole read. While the job is
+        quiet its state is looked at every :data:`STATE_CHECK` seconds (a job whose keys expired ends the read).
         """
         after = check_event_id(last_event_id)
         deadline = None if timeout is None else time.monotonic() + timeout
+        wait = heartbeat if yield_heartbeats else max(heartbeat, STATE_CHECK)
         wait_ms: int | None = None  # the first read does not wait: a finished job ends at once
+        checked = 0.0
         while True:
             batch = self.read(job_id, after, block_ms=wait_ms)
             if not batch:
-                job = self.get_job(job_id)
-                if job is None:
-                    return
-                if job.get("state") in TERMINAL_STATES:
-                    batch = self.read(job_id, after)  # anything published between the two reads
-                    if not batch:
-                        final = self.last_event(job_id)
-                        if final is not None and final.terminal:
-                            yield final
+                if wait_ms is None or time.monotonic() - checked >= STATE_CHECK:
+                    checked = time.monotonic()
+                    job = self.get_job(job_id)
+                    if job is None:
                         return
-                elif wait_ms is not None and yield_heartbeats:
+                    if job.get("state") in TERMINAL_STATES:
+                        batch = self.read(job_id, after)  # anything published between the two reads
+                        if not batch:
+                            final = self.last_event(job_id)
+                            if final is not None and final.terminal:
+                                yield final
+                            return
+                if not batch and wait_ms is not None and yield_heartbeats:
                     yield _HEARTBEAT
             for item in batch:
                 yield item
                 after = item.id
                 if item.terminal:
                     return
-            wait_ms = _wait_ms(heartbeat, deadline)
+            wait_ms = _wait_ms(wait, deadline)
             if wait_ms is None:
                 return
 
@@ -302,28 +311,32 @@ class Relay(abc.ABC):
         """
         cursor = self._acursor(job_id, check_event_id(last_event_id))
         deadline = None if timeout is None else time.monotonic() + timeout
+        wait = heartbeat if yield_heartbeats else max(heartbeat, STATE_CHECK)
         wait_ms: int | None = None
+        checked = 0.0
         try:
             while True:
                 batch = await cursor.read(wait_ms)
                 if not batch:
-                    job = await self.aget_job(job_id)
-                    if job is None:
-                        return
-                    if job.get("state") in TERMINAL_STATES:
-                        batch = await cursor.read(None)
-                        if not batch:
-                            final = await self.alast_event(job_id)
-                            if final is not None and final.terminal:
-                                yield final
+                    if wait_ms is None or time.monotonic() - checked >= STATE_CHECK:
+                        checked = time.monotonic()
+                        job = await self.aget_job(job_id)
+                        if job is None:
                             return
-                    elif wait_ms is not None and yield_heartbeats:
+                        if job.get("state") in TERMINAL_STATES:
+                            batch = await cursor.read(None)
+                            if not batch:
+                                final = await self.alast_event(job_id)
+                                if final is not None and final.terminal:
+                                    yield final
+                                return
+                    if not batch and wait_ms is not None and yield_heartbeats:
                         yield _HEARTBEAT
                 for item in batch:
                     yield item
                     if item.terminal:
                         return
-                wait_ms = _wait_ms(heartbeat, deadline)
+                wait_ms = _wait_ms(wait, deadline)
                 if wait_ms is None:
                     return
         finally:

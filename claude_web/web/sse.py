@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import suppress
@@ -96,7 +97,9 @@ def encode_comment(text: str = "") -> bytes:
 
 class SSEStreamEncoder:
     """Encodes the events of one stream: ids 1, 2, 3, ... (or ``start_id + 1``, ... when resuming after the
-    browser's ``Last-Event-ID``), ``retry:`` on the first event only, and a heartbeat timer.
+    browser's ``Last-Event-ID``), ``retry:`` on the first event only, and a heartbeat timer (``spread=True``: the
+    first heartbeat comes a random part of half an interval early, so that the many streams a server opens at
+    once, say browsers reconnecting after a restart, do not all send their heartbeats in the same moment).
 
     >>> enc = SSEStreamEncoder(retry=3000)
     >>> enc.event("delta", {"text": "Hi"})
@@ -112,6 +115,7 @@ class SSEStreamEncoder:
         heartbeat: float = 15.0,
         retry: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        spread: bool = False,
     ) -> None:
         if heartbeat <= 0:
             raise ValueError(f"heartbeat must be > 0 seconds, got {heartbeat!r}")
@@ -122,6 +126,8 @@ class SSEStreamEncoder:
         self._retry = retry
         self._clock = clock
         self._last_sent = clock()
+        if spread:  # the first heartbeat up to half an interval early: streams opened together beat apart
+            self._last_sent -= random.uniform(0.0, heartbeat / 2)
 
     @property
     def interval(self) -> float:
@@ -231,7 +237,7 @@ def write_events(
 
     >>> body = write_events(stream_events(), heartbeat=15, source_thread=True, interrupt=upstream.interrupt)
     """
-    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id)
+    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id, spread=source_thread)
     if source_thread:
         return _write_from_thread(events, encoder, retry, interrupt, thread_done)
     return _write(events, encoder, retry)
@@ -301,7 +307,7 @@ async def awrite_events(
 ) -> AsyncIterator[bytes]:
     """The async twin of :func:`write_events`; heartbeats go out whenever the source is quiet for ``heartbeat``
     seconds (also before the first event). Cancelling or closing the body closes ``events``."""
-    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id)
+    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id, spread=True)
     pending: asyncio.Future[Any] | None = None
     try:
         yield _opening(retry)

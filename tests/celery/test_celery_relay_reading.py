@@ -345,3 +345,32 @@ def test_redis_hub_reconnects_after_its_connection_is_dropped(redis_relay: Any) 
         return names
 
     assert asyncio.run(main()) == ["text", "done"]
+
+
+def test_a_quiet_reader_looks_at_the_job_only_every_state_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Heartbeats cost no store lookup; the state is read every STATE_CHECK seconds (and a job whose keys expired
+    ends the read at the next look)."""
+    from claude_web import relay as relay_module
+
+    now = [1000.0]
+
+    class Counting(MemoryRelay):
+        lookups = 0
+
+        def get_job(self, job_id: str) -> dict[str, str] | None:
+            Counting.lookups += 1
+            return super().get_job(job_id)
+
+    monkeypatch.setattr(relay_module, "STATE_CHECK", 0.5)
+    relay = Counting(job_ttl=100, clock=lambda: now[0])
+    job = _job(relay)
+    beats = 0
+    started = time.monotonic()
+    for event in relay.events(job, None, heartbeat=0.05, yield_heartbeats=True):
+        assert event.event == ""
+        beats += 1
+        if beats == 12:
+            now[0] += 1000  # the job's keys expire
+    assert beats >= 12
+    assert Counting.lookups <= 4  # the first look, one per 0.5 s, the one that found it gone
+    assert time.monotonic() - started < 2.0
