@@ -55,8 +55,6 @@ __all__ = [
     "DEFAULT_MAXLEN",
     "DEFAULT_TTL",
     "MAX_BLOCK_MS",
-    "MAX_ID_PART",
-    "STATE_CHECK",
     "TERMINAL_EVENTS",
     "TERMINAL_STATES",
     "InvalidEventId",
@@ -64,8 +62,10 @@ __all__ = [
     "RedisRelay",
     "Relay",
     "RelayEvent",
-    "check_event_id",
     "relay_from_url",
+    "MAX_ID_PART",
+    "STATE_CHECK",
+    "check_event_id",
 ]
 
 TERMINAL_EVENTS = frozenset({"done", "error", "cancelled"})
@@ -79,15 +79,15 @@ DEFAULT_JOB_TTL = 86_400
 MAX_BLOCK_MS = 1000
 """The longest single ``XREAD BLOCK`` of the Redis relay (half the client's socket timeout when that is shorter):
 well inside redis-py 8's default socket timeout of 5 s; a longer wait is made of several reads."""
+
+MAX_ID_PART = 2**64 - 1
+"""The largest value of either part of a Redis stream id (``<ms>-<seq>``, each an unsigned 64-bit number)."""
 STATE_CHECK = 30.0
 """Seconds between two looks at a quiet job's state by a reader (is it still there, has it finished?): a job's end
 comes as its final event anyway; this only catches a job whose keys expired."""
 DEFAULT_MAX_CONNECTIONS = 10_000
 """Connections of the thread-side pool of :func:`relay_from_url` (a waiting thread holds one; redis-py's default
 is 100)."""
-
-MAX_ID_PART = 2**64 - 1
-"""The largest value of either part of a Redis stream id (``<ms>-<seq>``, each an unsigned 64-bit number)."""
 
 _EVENT_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")  # ASCII digits only: ``\d`` would take fullwidth ones
 
@@ -472,58 +472,6 @@ class RedisRelay(Relay):
         if fields and self.redis.exists(key):
             self.redis.hset(key, mapping=dict(fields))
 
-    def transition(
-        self, job_id: str, from_states: Iterable[str], to_state: str, fields: Mapping[str, str] | None = None
-    ) -> bool:
-        args: list[str] = [",".join(from_states), to_state]
-        for name, value in (fields or {}).items():
-            args += [name, value]
-        return bool(self._transition(keys=[self._key(job_id, "job")], args=args))
-
-    def publish(self, job_id: str, event: str, data: Mapping[str, Any]) -> str:
-        key = self._key(job_id, "events")
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.xadd(key, {"e": event, "d": json.dumps(data, separators=(",", ":"))}, maxlen=self.maxlen, approximate=True)
-        pipe.expire(key, self.job_ttl)
-        event_id, _ = pipe.execute()
-        return str(event_id)
-
-    def finish(
-        self,
-        job_id: str,
-        event: str,
-        data: Mapping[str, Any],
-        fields: Mapping[str, str] | None = None,
-        *,
-        only_from: Iterable[str] | None = None,
-    ) -> str | None:
-        args: list[str] = [
-            event,
-            json.dumps(data, separators=(",", ":")),
-            str(self.maxlen),
-            str(self.ttl),
-            ",".join(only_from or ()),
-        ]
-        for name, value in (fields or {}).items():
-            args += [name, value]
-        result = self._finish(keys=self._keys(job_id), args=args)
-        return None if result is None else str(result)
-
-    def read(self, job_id: str, after: str, *, block_ms: int | None = None, count: int = 500) -> list[RelayEvent]:
-        key = self._key(job_id, "events")
-        if block_ms is None:
-            reply = self.redis.xread({key: after}, count=count)
-        else:
-            # one long XREAD BLOCK would outlast the client's socket timeout (redis-py 8 sets 5 s by default) and
-            # end in TimeoutError: wait in shorter steps, as long as asked in total
-            deadline = time.monotonic() + block_ms / 1000.0
-            while True:
-                left = max(1, int((deadline - time.monotonic()) * 1000))
-                reply = self.redis.xread({key: after}, count=count, block=min(left, self._block_step))
-                if reply or left <= self._block_step:
-                    break
-        return [_entry(entry) for _stream, entries in reply or () for entry in entries]
-
     def last_event(self, job_id: str) -> RelayEvent | None:
         entries = self.redis.xrevrange(self._key(job_id, "events"), count=1)
         return _entry(entries[0]) if entries else None
@@ -577,6 +525,62 @@ class RedisRelay(Relay):
         entries = await self.async_redis().xrevrange(self._key(job_id, "events"), count=1)
         return _entry(entries[0]) if entries else None
 
+    def transition(
+        self, job_id: str, from_states: Iterable[str], to_state: str, fields: Mapping[str, str] | None = None
+    ) -> bool:
+        args: list[str] = [",".join(from_states), to_state]
+        for name, value in (fields or {}).items():
+            args += [name, value]
+        return bool(self._transition(keys=[self._key(job_id, "job")], args=args))
+
+    def publish(self, job_id: str, event: str, data: Mapping[str, Any]) -> str:
+        key = self._key(job_id, "events")
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xadd(key, {"e": event, "d": json.dumps(data, separators=(",", ":"))}, maxlen=self.maxlen, approximate=True)
+        pipe.expire(key, self.job_ttl)
+        event_id, _ = pipe.execute()
+        return str(event_id)
+
+    def finish(
+        self,
+        job_id: str,
+        event: str,
+        data: Mapping[str, Any],
+        fields: Mapping[str, str] | None = None,
+        *,
+        only_from: Iterable[str] | None = None,
+    ) -> str | None:
+        args: list[str] = [
+            event,
+            json.dumps(data, separators=(",", ":")),
+            str(self.maxlen),
+            str(self.ttl),
+            ",".join(only_from or ()),
+        ]
+        for name, value in (fields or {}).items():
+            args += [name, value]
+        result = self._finish(keys=self._keys(job_id), args=args)
+        return None if result is None else str(result)
+
+    def read(self, job_id: str, after: str, *, block_ms: int | None = None, count: int = 500) -> list[RelayEvent]:
+        key = self._key(job_id, "events")
+        if block_ms is None:
+            reply = self.redis.xread({key: after}, count=count)
+        else:
+            # one long XREAD BLOCK would outlast the client's socket timeout (redis-py 8 sets 5 s by default) and
+            # end in TimeoutError: wait in shorter steps, as long as asked in total
+            deadline = time.monotonic() + block_ms / 1000.0
+            while True:
+                left = max(1, int((deadline - time.monotonic()) * 1000))
+                reply = self.redis.xread({key: after}, count=count, block=min(left, self._block_step))
+                if reply or left <= self._block_step:
+                    break
+        out: list[RelayEvent] = []
+        for _stream, entries in reply or ():
+            for entry_id, fields in entries:
+                out.append(RelayEvent(str(entry_id), fields.get("e", ""), json.loads(fields.get("d") or "{}")))
+        return out
+
     def request_cancel(self, job_id: str) -> None:
         self.redis.set(self._key(job_id, "cancel"), "1", ex=self.job_ttl)
 
@@ -606,6 +610,32 @@ def _block_step_ms(client: Any) -> int:
     if isinstance(timeout, (int, float)) and timeout > 0:
         return max(10, min(MAX_BLOCK_MS, int(timeout * 500)))
     return MAX_BLOCK_MS
+
+
+def relay_from_url(
+    url: str, *, max_connections: int = DEFAULT_MAX_CONNECTIONS, async_connections: int = 50, **options: Any
+) -> RedisRelay:
+    """A :class:`RedisRelay` on ``url`` (``redis://host:port/db``); ``options`` go to :class:`RedisRelay`.
+
+    A thread waiting for a job's next event holds one connection (a blocking ``XREAD``), so the thread-side pool
+    allows ``max_connections``: keep Redis's ``maxclients`` above the total of all processes. On an event loop
+    all waiting readers share one connection, and quick commands share at most ``async_connections`` more
+    (beyond them a command waits for a free one).
+    """
+    try:
+        import redis
+        import redis.asyncio
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError('The Redis relay needs redis-py: pip install "claude-web[celery]"') from exc
+    settings: dict[str, Any] = {"decode_responses": True, "health_check_interval": 30}
+    client = redis.Redis.from_url(url, max_connections=max_connections, **settings)
+
+    def async_client() -> Any:
+        pool = redis.asyncio.BlockingConnectionPool.from_url(url, max_connections=async_connections, **settings)
+        return redis.asyncio.Redis(connection_pool=pool)
+
+    options.setdefault("async_client", async_client)
+    return RedisRelay(client, **options)
 
 
 def _entry(entry: Any) -> RelayEvent:
@@ -649,32 +679,6 @@ async def _close_with_loop(client: Any) -> AsyncIterator[None]:
 
 async def _start(closer: AsyncIterator[None]) -> None:
     await closer.__anext__()
-
-
-def relay_from_url(
-    url: str, *, max_connections: int = DEFAULT_MAX_CONNECTIONS, async_connections: int = 50, **options: Any
-) -> RedisRelay:
-    """A :class:`RedisRelay` on ``url`` (``redis://host:port/db``); ``options`` go to :class:`RedisRelay`.
-
-    A thread waiting for a job's next event holds one connection (a blocking ``XREAD``), so the thread-side pool
-    allows ``max_connections``: keep Redis's ``maxclients`` above the total of all processes. On an event loop
-    all waiting readers share one connection, and quick commands share at most ``async_connections`` more
-    (beyond them a command waits for a free one).
-    """
-    try:
-        import redis
-        import redis.asyncio
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError('The Redis relay needs redis-py: pip install "claude-web[celery]"') from exc
-    settings: dict[str, Any] = {"decode_responses": True, "health_check_interval": 30}
-    client = redis.Redis.from_url(url, max_connections=max_connections, **settings)
-
-    def async_client() -> Any:
-        pool = redis.asyncio.BlockingConnectionPool.from_url(url, max_connections=async_connections, **settings)
-        return redis.asyncio.Redis(connection_pool=pool)
-
-    options.setdefault("async_client", async_client)
-    return RedisRelay(client, **options)
 
 
 # ---------------------------------------------------------------------------------------------------------------
