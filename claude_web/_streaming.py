@@ -18,6 +18,7 @@ in English text and JSON), and never less than the ``message_start`` count.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -66,6 +67,7 @@ class _StreamCore:
         self._saw_delta_usage = False  # a message_delta reported the output tokens: the count is exact
         self._received_chars = 0  # characters of text / thinking / tool JSON received, for an estimate
         self._yield_pings = False  # include_pings() turns it on
+        self._interrupted = False  # interrupt() from another thread
 
     def include_pings(self) -> Self:
         """Also yield Claude's keep-alive ``ping`` events (``PingEvent``, ``type == "ping"``) when iterating, and
@@ -76,6 +78,24 @@ class _StreamCore:
         """
         self._yield_pings = True
         return self
+
+    def interrupt(self) -> None:
+        """Stop the stream from another thread while one is blocked reading it (a server that reads upstream on
+        one thread and writes to the browser on another, when the browser has gone).
+
+        Thread-safe: the usage record will say ``aborted``, and the connection is shut down so the reading thread
+        wakes at once; its iteration then just ends (close the stream from that thread as usual). A connection
+        without a socket (a custom transport) is not cut: the iteration ends at the next event.
+        """
+        self._interrupted = True
+        stream = self.response.extensions.get("network_stream")
+        get_extra_info = getattr(stream, "get_extra_info", None)
+        sock = get_extra_info("socket") if get_extra_info is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed
+                pass
 
     @property
     def request_id(self) -> str | None:
@@ -187,7 +207,7 @@ class _StreamCore:
             return
         if not self._saw_stop:
             self._estimate_output(usage)
-        if error is not None:
+        if error is not None and not self._interrupted:
             usage.finish("error", error=error, request_id=self._record_request_id())
         elif self._saw_stop:
             usage.finish("ok", request_id=self._record_request_id())
@@ -236,10 +256,15 @@ class Stream(_StreamCore, Generic[_T]):
                             self._track(usage, sse.event, event)
                         elif sse.event == "message_stop":
                             self._saw_stop = True
+                        if self._interrupted:
+                            return
                         yield event
             except httpx.HTTPError as exc:
+                if self._interrupted:
+                    return  # cut by interrupt(): an early end, not an error
                 raise self._transport_error(exc) from exc
-            self._at_eof()
+            if not self._interrupted:
+                self._at_eof()
         except APIError as exc:
             self._end_usage(exc)
             raise

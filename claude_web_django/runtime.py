@@ -38,6 +38,14 @@ def _budget_store(cfg: QuotaSettings) -> BudgetStore | None:
     return budget_store(cfg, claude_settings().usage)
 
 
+def _close_thread_connections() -> None:
+    """A stream's reader thread ends: close the database connections it opened (usage rows, receivers)."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+
+
 def get_runtime() -> WebRuntime:
     """The runtime of this process (built from ``CLAUDE_WEB`` on first use)."""
     global _runtime
@@ -55,6 +63,7 @@ def get_runtime() -> WebRuntime:
                 ledger=DjangoLedger(cfg.usage),
                 on_budget_alert=emit_budget_alert,
                 conversation_store=lambda: DjangoConversationStore(cfg.conversations),
+                thread_done=_close_thread_connections,
             )
         return _runtime
 

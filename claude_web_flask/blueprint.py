@@ -14,9 +14,10 @@ Request body (``Content-Type: application/json``): ``{"messages": [{"role": "use
 - 415 for a body that is not ``application/json``: a cross-site form or ``text/plain`` post never reaches Claude;
 - 429 ``{"error": {"type": "quota_exceeded", ...}}`` with ``Retry-After`` (no upstream call).
 
-CSRF: browsers cannot send ``application/json`` cross-site without a CORS preflight, which this blueprint does not
-answer; when Flask-WTF's ``CSRFProtect`` is installed it also checks these endpoints (send the ``X-CSRFToken``
-header), unless you exempt the blueprint deliberately.
+CSRF (see :mod:`claude_web_flask.csrf`): browsers cannot send ``application/json`` cross-site without a CORS
+preflight, which this blueprint does not answer; when Flask-WTF's ``CSRFProtect`` is installed it also checks
+these endpoints (send the ``X-CSRFToken`` header; a refusal is a JSON 400 ``csrf_failed``), unless you exempt the
+blueprint deliberately.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from flask import Blueprint, Response
 
 from claude_web.web.handlers import ChatOptions, chat_stream, usage_report
 
+from .csrf import protect_blueprint
 from .extension import get_state
 from .http import flask_response
 
@@ -34,7 +36,7 @@ __all__ = ["chat_blueprint", "create_chat_blueprint"]
 def create_chat_blueprint(name: str = "claude_web", *, protocol: str | None = None) -> Blueprint:
     """A chat blueprint named ``name``; ``protocol="ai-sdk"`` answers every chat in the AI SDK's UI message
     stream (the body is then ``useChat``'s; without it a request may ask with ``?protocol=ai-sdk``)."""
-    bp = Blueprint(name, __name__)
+    bp = protect_blueprint(Blueprint(name, __name__))  # Flask-WTF's CSRFProtect, when installed
 
     @bp.post("/chat")
     def chat() -> Response:

@@ -31,6 +31,7 @@ from claude_web.web.handlers import (
 )
 from claude_web.web.http import WebRequest
 
+from .csrf import protect_blueprint
 from .http import flask_response
 from .jobs import _neutral
 from .state import get_runtime
@@ -41,7 +42,7 @@ __all__ = ["conversations_blueprint", "create_conversations_blueprint"]
 def create_conversations_blueprint(name: str = "claude_web_conversations", *, protocol: str | None = None) -> Blueprint:
     """A conversations blueprint named ``name`` (register one per URL prefix); ``protocol="ai-sdk"`` streams the
     answers of ``messages/`` and ``events/`` in the AI SDK's protocol (the ``ai-sdk/`` URLs always do)."""
-    bp = Blueprint(name, __name__)
+    bp = protect_blueprint(Blueprint(name, __name__))  # Flask-WTF's CSRFProtect, when installed
     urls = ConversationUrls(
         detail=lambda cid: url_for(f"{bp.name}.detail", conversation_id=cid),
         messages=lambda cid: url_for(f"{bp.name}.messages", conversation_id=cid),

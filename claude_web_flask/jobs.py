@@ -14,7 +14,7 @@ allowed models, ``max_tokens`` cap) and the owner's quota. Celery workers regist
 Endpoints: ``POST /`` ``{"kind", "params", "alias"}`` -> 202 ``{"job_id", "events_url", "status_url",
 "cancel_url"}``; ``GET /<job_id>/events/`` (``text/event-stream``, ``Last-Event-ID`` header or
 ``?last_event_id=``); ``GET /<job_id>/``; ``POST /<job_id>/cancel/``. Somebody else's job is a 404; an unreachable
-Redis is a 503 ``jobs_unavailable``.
+Redis is a 503 ``jobs_unavailable``. CSRF: as the chat blueprint (:mod:`claude_web_flask.csrf`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from claude_web.web.handlers import JobUrls, job_cancel, job_events, job_start, 
 from claude_web.web.handlers.jobs import PRINCIPAL
 from claude_web.web.http import WebRequest
 
+from .csrf import protect_blueprint
 from .http import flask_response, web_request
 from .state import current_user_id, get_runtime
 
@@ -76,7 +77,7 @@ def create_jobs_blueprint(
 ) -> Blueprint:
     """A jobs blueprint; ``service`` and ``owner`` override the app configuration (handy in tests);
     ``protocol="ai-sdk"`` streams the events as the AI SDK's UI message stream (else ``?protocol=ai-sdk`` does)."""
-    bp = Blueprint(name, __name__)
+    bp = protect_blueprint(Blueprint(name, __name__))  # Flask-WTF's CSRFProtect, when installed
 
     def runtime() -> Any:
         rt = get_runtime()

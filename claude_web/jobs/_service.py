@@ -7,15 +7,15 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..otel import _jobs as otel_jobs
-from ..relay import TERMINAL_STATES, Relay, RelayEvent, check_event_id
+from ..relay import TERMINAL_STATES, Relay, RelayEvent
 from ..usage import UsageRecorder
-from ..web.sse import StreamProtocol, write_events
+from ..web.sse import StreamProtocol, awrite_events, write_events
 from ._config import ClientRegistry, JobsConfig, import_string
 from ._model import _JOB_ID, TASK_NAMES, JobNotFound, JobRequestError, RetryJob, validate_params
 from ._runner import BudgetHooks, JobRunner, _now
@@ -265,14 +265,30 @@ class JobService:
         heartbeats: bool = False,
         timeout: float | None = None,
     ) -> Iterator[RelayEvent]:
-        """The job's events after ``last_event_id`` until the final one.
+        """The job's events after ``last_event_id`` until the final one (this thread waits for them).
 
-        Ownership and the id are checked now (:class:`JobNotFound`, :class:`~claude_web.relay.InvalidEventId`),
-        so a view can answer 404/400 before it starts a streaming response.
+        Ownership and the id are checked now (:class:`JobNotFound`, :class:`~claude_web.relay.InvalidEventId`
+        for a malformed id or one beyond the last event of an unfinished job), so a view can answer 404/400
+        before it starts a streaming response.
         """
         self.get(job_id, owner)
-        after = check_event_id(last_event_id)
+        after = self.relay.resume_from(job_id, last_event_id)
         return self.relay.events(job_id, after, heartbeat=self.heartbeat, timeout=timeout, yield_heartbeats=heartbeats)
+
+    def aevents(
+        self,
+        job_id: str,
+        owner: str,
+        last_event_id: str | None = None,
+        *,
+        heartbeats: bool = False,
+        timeout: float | None = None,
+    ) -> AsyncIterator[RelayEvent]:
+        """:meth:`events` for the event loop (ASGI): the checks run now, the reading waits on the loop (see
+        :meth:`~claude_web.relay.Relay.aevents`), so idle readers take no thread."""
+        self.get(job_id, owner)
+        after = self.relay.resume_from(job_id, last_event_id)
+        return self.relay.aevents(job_id, after, heartbeat=self.heartbeat, timeout=timeout, yield_heartbeats=heartbeats)
 
     def sse(
         self,
@@ -289,6 +305,21 @@ class JobService:
         events = self.events(job_id, owner, last_event_id, heartbeats=True, timeout=timeout)
         events = otel_jobs.watched(events, lambda: self.relay.get_job(job_id), last_event_id)  # no-op without OTel
         return write_events(events, heartbeat=self.heartbeat, retry=retry, protocol=protocol)
+
+    def asse(
+        self,
+        job_id: str,
+        owner: str,
+        last_event_id: str | None = None,
+        *,
+        timeout: float | None = None,
+        retry: int = 2000,
+        protocol: str | StreamProtocol | None = None,
+    ) -> AsyncIterator[bytes]:
+        """The async twin of :meth:`sse` (the writer sends the heartbeats while the relay is quiet)."""
+        events = self.aevents(job_id, owner, last_event_id, timeout=timeout)
+        events = otel_jobs.awatched(events, lambda: self.relay.get_job(job_id), last_event_id)  # no-op without OTel
+        return awrite_events(events, heartbeat=self.heartbeat, retry=retry, protocol=protocol)
 
     def cancel(self, job_id: str, owner: str) -> dict[str, Any]:
         """Cancel: a queued job ends now; a running one stops at its next event (the worker publishes it)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 from ._calls import PARENT_KEY
@@ -189,59 +189,85 @@ def watched(
     state = current()
     if state is None:
         return events
-    link = None
-    if state.tracer is not None:
+    return _watch(_Reading(state, job_fields, last_event_id), events)
+
+
+def awatched(
+    events: AsyncIterator[Any], job_fields: Callable[[], Mapping[str, str] | None], last_event_id: str | None
+) -> AsyncIterator[Any]:
+    """The async twin of :func:`watched` (the ASGI readers of the relay)."""
+    state = current()
+    if state is None:
+        return events
+    return _awatch(_Reading(state, job_fields, last_event_id), events)
+
+
+class _Reading:
+    """One browser connection's reading of a job: its span and what it delivered."""
+
+    def __init__(
+        self, state: TelemetryState, job_fields: Callable[[], Mapping[str, str] | None], last_event_id: str | None
+    ) -> None:
+        self.span: Any = None
+        self.lag = state.instruments.relay_lag if state.instruments is not None else None
+        self.delivered = 0
+        self.last = ""
+        if state.tracer is None:
+            return
         from opentelemetry import trace
-
-        here = trace.get_current_span().get_span_context()
-        link = here if here.is_valid else None
-    return _watch(state, events, job_fields, last_event_id, link)
-
-
-def _watch(
-    state: TelemetryState,
-    events: Iterator[Any],
-    job_fields: Callable[[], Mapping[str, str] | None],
-    last_event_id: str | None,
-    link: Any,
-) -> Iterator[Any]:
-    span = None
-    if state.tracer is not None:
         from opentelemetry.trace import Link, SpanKind
 
+        here = trace.get_current_span().get_span_context()
         fields = job_fields() or {}
         kind = fields.get("kind", "")
-        attributes: dict[str, Any] = {
-            "claude_web.job.kind": kind,
-            "claude_web.job.resumed": bool(last_event_id),
-        }
+        attributes: dict[str, Any] = {"claude_web.job.kind": kind, "claude_web.job.resumed": bool(last_event_id)}
         if last_event_id:
             attributes["claude_web.job.last_event_id"] = last_event_id
-        span = state.tracer.start_span(
+        self.span = state.tracer.start_span(
             f"job.events {kind}".rstrip(),
             context=_from_fields(fields),
             kind=SpanKind.SERVER,
             attributes=attributes,
-            links=[Link(link)] if link is not None else None,
+            links=[Link(here)] if here.is_valid else None,
         )
-    lag = state.instruments.relay_lag if state.instruments is not None else None
-    delivered = 0
-    last = ""
+
+    def note(self, event: Any) -> None:
+        event_id = getattr(event, "id", "")
+        if event_id:
+            self.delivered += 1
+            self.last = getattr(event, "event", "")
+            if self.lag is not None:
+                published_ms = _published_ms(event_id)
+                if published_ms:
+                    self.lag.record(max(0.0, time.time() - published_ms / 1000.0))
+
+    def end(self) -> None:
+        if self.span is not None:
+            self.span.set_attributes(
+                {"claude_web.job.events_delivered": self.delivered, "claude_web.job.last_event": self.last}
+            )
+            self.span.end()
+
+
+def _watch(reading: _Reading, events: Iterator[Any]) -> Iterator[Any]:
     try:
         for event in events:
-            event_id = getattr(event, "id", "")
-            if event_id:
-                delivered += 1
-                last = getattr(event, "event", "")
-                if lag is not None:
-                    published_ms = _published_ms(event_id)
-                    if published_ms:
-                        lag.record(max(0.0, time.time() - published_ms / 1000.0))
+            reading.note(event)
             yield event
     finally:
-        if span is not None:
-            span.set_attributes({"claude_web.job.events_delivered": delivered, "claude_web.job.last_event": last})
-            span.end()
+        reading.end()
+
+
+async def _awatch(reading: _Reading, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    try:
+        async for event in events:
+            reading.note(event)
+            yield event
+    finally:
+        reading.end()
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _published_ms(event_id: str) -> int:

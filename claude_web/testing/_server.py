@@ -3,6 +3,7 @@ socket-level faults (reset, mid-stream drop) carried out for real."""
 
 from __future__ import annotations
 
+import select
 import socket
 import socketserver
 import struct
@@ -46,6 +47,32 @@ def _abort_socket(sock: socket.socket) -> None:
 
 class _Aborted(Exception):
     """The connection was aborted on purpose (reset / drop): stop serving it."""
+
+
+def _sleep_unless_closed(sock: socket.socket, seconds: float) -> bool:
+    """Sleep ``seconds`` between two events of a stream; ``False`` as soon as the client closes the connection
+    meanwhile (as a real server notices a client that hangs up while the model is still thinking)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        try:
+            readable, _, _ = select.select([sock], [], [], left)
+        except (OSError, ValueError):
+            return False
+        if not readable:
+            return True
+        try:
+            peeked = sock.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            continue
+        except OSError:
+            return False
+        if not peeked:
+            return False  # an orderly close (FIN) from the client
+        time.sleep(max(0.0, deadline - time.monotonic()))  # a pipelined request: it waits for this stream
+        return True
 
 
 class _Reader:
@@ -194,7 +221,8 @@ class _Handler(socketserver.BaseRequestHandler):
                     sock.sendall(pending)
                     pending.clear()
                 if isinstance(action, Sleep):
-                    time.sleep(action.seconds)
+                    if not _sleep_unless_closed(sock, action.seconds):
+                        raise OSError("the client closed the connection")
                 elif action is DROP:
                     _abort_socket(sock)
                     raise _Aborted

@@ -66,8 +66,12 @@ class WebRuntime:
         on_quota_exceeded: Callable[[str, QuotaExceeded], None] | None = None,
         environ: Mapping[str, str] | None = None,
         conversation_store: Any = None,
+        thread_done: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.thread_done = thread_done
+        """Run at the end of a thread the web layer started (a sync stream's upstream reader): Django closes
+        that thread's database connections."""
         self.sink = sink
         self.notify = notify
         self.ledger = ledger

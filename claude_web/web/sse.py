@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import suppress
 from typing import Any, Protocol
+
+from ._threads import END, QUIET, SourceThread
 
 __all__ = [
     "OPEN_COMMENT",
@@ -32,6 +35,7 @@ __all__ = [
     "awrite_events",
     "encode_comment",
     "encode_event",
+    "probe_delay",
     "sse_headers",
     "stream_protocol",
     "write_events",
@@ -99,7 +103,9 @@ def encode_comment(text: str = "") -> bytes:
 
 class SSEStreamEncoder:
     """Encodes the events of one stream: ids 1, 2, 3, ... (or ``start_id + 1``, ... when resuming after the
-    browser's ``Last-Event-ID``), ``retry:`` on the first event only, and a heartbeat timer.
+    browser's ``Last-Event-ID``), ``retry:`` on the first event only, and a heartbeat timer (``spread=True``: the
+    first heartbeat comes a random part of half an interval early, so that the many streams a server opens at
+    once, say browsers reconnecting after a restart, do not all send their heartbeats in the same moment).
 
     >>> enc = SSEStreamEncoder(retry=3000)
     >>> enc.event("delta", {"text": "Hi"})
@@ -115,6 +121,7 @@ class SSEStreamEncoder:
         heartbeat: float = 15.0,
         retry: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        spread: bool = False,
     ) -> None:
         if heartbeat <= 0:
             raise ValueError(f"heartbeat must be > 0 seconds, got {heartbeat!r}")
@@ -125,6 +132,13 @@ class SSEStreamEncoder:
         self._retry = retry
         self._clock = clock
         self._last_sent = clock()
+        if spread:  # the first heartbeat up to half an interval early: streams opened together beat apart
+            self._last_sent -= random.uniform(0.0, heartbeat / 2)
+
+    @property
+    def interval(self) -> float:
+        """Seconds of silence between heartbeats."""
+        return self._interval
 
     @property
     def last_id(self) -> int:
@@ -277,16 +291,37 @@ def write_events(
     retry: int | None = None,
     start_id: int = 0,
     protocol: str | StreamProtocol | None = None,
+    source_thread: bool = False,
+    interrupt: Callable[[], None] | None = None,
+    thread_done: Callable[[], None] | None = None,
 ) -> Iterator[bytes]:
     """The body of an event-stream response from a sync iterator of events, in ``protocol`` (ours by default;
     see :func:`stream_protocol`).
 
     ``(name, payload)`` items get ids ``start_id + 1, ...``; items with their own ``id`` (relay events) keep it.
-    A ``("heartbeat", {})`` item (or a relay heartbeat) sends a heartbeat comment when one is due: the thread is
-    blocked on the source in between. Closing the body closes ``events``.
+    Closing the body closes ``events``.
+
+    By default this thread pulls ``events`` itself, so it can only write between two items: a
+    ``("heartbeat", {})`` item (or a relay heartbeat) sends a heartbeat comment when one is due. With
+    ``source_thread=True`` ``events`` is pulled on a thread of its own while this one writes a heartbeat every
+    ``heartbeat`` seconds of silence, whatever the source does: a WSGI server then learns that the browser went
+    away at the next heartbeat (the write fails and it closes the body) even while upstream says nothing. Closing
+    the body calls ``interrupt`` (on this thread, so it must be thread-safe: for a Claude stream,
+    ``stream.interrupt``) to wake the source thread, which closes ``events`` there; ``thread_done`` runs last on
+    the source thread (Django closes that thread's database connections).
+
+    >>> body = write_events(stream_events(), heartbeat=15, source_thread=True, interrupt=upstream.interrupt)
     """
-    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id)
+    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id, spread=source_thread)
     proto = stream_protocol(protocol)
+    if source_thread:
+        return _write_from_thread(events, encoder, retry, proto, interrupt, thread_done)
+    return _write(events, encoder, retry, proto)
+
+
+def _write(
+    events: Iterable[Item], encoder: SSEStreamEncoder, retry: int | None, proto: StreamProtocol
+) -> Iterator[bytes]:
     iterator = iter(events)
     try:
         yield _opening(retry)
@@ -303,6 +338,59 @@ def write_events(
             close()
 
 
+def _write_from_thread(
+    events: Iterable[Item],
+    encoder: SSEStreamEncoder,
+    retry: int | None,
+    proto: StreamProtocol,
+    interrupt: Callable[[], None] | None,
+    thread_done: Callable[[], None] | None,
+) -> Iterator[bytes]:
+    """Heartbeats on time whatever the source does. Each one goes out in two writes, its comment line and, a
+    moment later (:func:`probe_delay`), its blank line: TCP reports a browser that has gone only on the write
+    after the one its reset answers, so the second write fails within the same heartbeat."""
+    source = SourceThread(events, thread_done=thread_done)
+    probe = probe_delay(encoder.interval)
+    half_sent = False  # the comment line of a heartbeat is out, its blank line is not
+    try:
+        yield _opening(retry)
+        while True:
+            try:
+                item = source.get(probe if half_sent else encoder.seconds_until_heartbeat())
+            except Exception as exc:
+                if half_sent:
+                    yield b"\n"
+                yield from proto.failed(exc)
+                return
+            if item is QUIET:
+                if half_sent:
+                    half_sent = False
+                    yield b"\n"
+                else:
+                    half_sent = True
+                    yield encoder.heartbeat()[:-1]
+                continue
+            if item is END:
+                if half_sent:
+                    yield b"\n"
+                yield from proto.end()
+                return
+            frame = b"".join(proto.frames(encoder, item))
+            if half_sent:
+                half_sent = False
+                frame = b"\n" + frame
+            if frame:
+                yield frame
+    finally:
+        source.stop(interrupt)
+
+
+def probe_delay(heartbeat: float) -> float:
+    """Seconds between the two writes of a threaded writer's heartbeat: a quarter of the interval, at most 0.25 s
+    (longer than the round trip to most browsers, so the reset to the first write is in by then)."""
+    return min(heartbeat / 4, 0.25)
+
+
 async def awrite_events(
     events: AsyncIterator[Item],
     *,
@@ -313,7 +401,7 @@ async def awrite_events(
 ) -> AsyncIterator[bytes]:
     """The async twin of :func:`write_events`; heartbeats go out whenever the source is quiet for ``heartbeat``
     seconds (also before the first event). Cancelling or closing the body closes ``events``."""
-    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id)
+    encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id, spread=True)
     proto = stream_protocol(protocol)
     pending: asyncio.Future[Any] | None = None
     try:

@@ -162,6 +162,10 @@ class MessageStream(_MessageStreamCore):
         """Stop now and release the HTTP connection (no more tokens are paid for)."""
         self._raw.close()
 
+    def interrupt(self) -> None:
+        """Stop from another thread while one is blocked reading (see :meth:`claude_web.Stream.interrupt`)."""
+        self._raw.interrupt()
+
     def __enter__(self) -> MessageStream:
         return self
 

@@ -6,8 +6,11 @@ text parts become the ``messages`` (the other fields: ``model``, ``max_tokens``.
 
 Order of checks, each answered before any upstream call: login (401), JSON content type (415) and body size
 (400), the body against the chat rules (400 naming the field), the budgets (429 + ``Retry-After``: the call's
-worst case is reserved), stream capacity (503 + ``Retry-After``; the reservation is given back). Then the answer streams: sync bodies for WSGI, async bodies (the serving loop's client)
-for ASGI; when the browser goes away the body is closed and so is the upstream stream (usage ``aborted``).
+worst case is reserved), stream capacity (503 + ``Retry-After``; the reservation is given back). Then the answer
+streams: sync bodies for WSGI, async bodies (the serving loop's client) for ASGI; when the browser goes away the
+body is closed and so is the upstream stream (usage ``aborted``). A sync body reads upstream on a thread of its
+own while the server's thread writes a heartbeat every ``STREAMING["HEARTBEAT"]`` seconds, so a silent upstream
+cannot hide a browser that went away: the next heartbeat fails to write, and the upstream read is interrupted then.
 """
 
 from __future__ import annotations
@@ -137,8 +140,16 @@ def stream_response(
         return WebResponse(200, headers, astream=body)
     client = runtime.client_for(request, name, usage_context)
     watch = runtime.watch(client.usage_context, params)
-    source = _sync_events(lambda: client.messages.stream(**params), client.pricing, watch)
-    frames = write_events(source, heartbeat=interval, protocol=proto)
+    upstream = _Upstream()
+    source = _sync_events(lambda: client.messages.stream(**params), client.pricing, watch, upstream)
+    frames = write_events(
+        source,
+        heartbeat=interval,
+        protocol=proto,
+        source_thread=True,
+        interrupt=upstream.interrupt,
+        thread_done=runtime.thread_done,
+    )
     return WebResponse(200, headers, stream=GuardedBody(frames, release))
 
 
@@ -152,17 +163,41 @@ def _failure(exc: BaseException) -> dict[str, str]:
     return safe_error(exc)
 
 
+class _Upstream:
+    """The upstream stream of a sync response, for the writing thread to interrupt when the browser has gone."""
+
+    def __init__(self) -> None:
+        self.stream: Any = None
+        self.cancelled = False
+
+    def interrupt(self) -> None:
+        self.cancelled = True
+        stream = self.stream
+        interrupt = getattr(stream, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
+
+
 def _sync_events(
-    open_stream: Callable[[], Any], pricing: Any, watch: Callable[[Any], bool] | None = None
+    open_stream: Callable[[], Any],
+    pricing: Any,
+    watch: Callable[[Any], bool] | None = None,
+    upstream: _Upstream | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Browser events of a sync stream: opened on the first pull (an error becomes an ``error`` event); upstream
-    pings pace heartbeats, since this thread blocks on the upstream read in between; ``watch`` is the budget's."""
+    """Browser events of a sync stream, opened on the first pull (an error becomes an ``error`` event). The
+    writer pulls them on a thread of its own and writes heartbeats meanwhile; ``upstream`` lets it interrupt the
+    read when the browser goes away; ``watch`` is the budget's per-event check."""
     try:
         stream = open_stream().__enter__()
     except Exception as exc:
         yield ("error", _failure(exc))
         return
-    events = browser_events(stream, heartbeats=True, pricing=pricing, watch=watch)
+    if upstream is not None:
+        upstream.stream = stream
+        if upstream.cancelled:  # the browser went away while the stream was opening
+            stream.close()
+            return
+    events = browser_events(stream, pricing=pricing, watch=watch)
     try:
         yield from events
     finally:

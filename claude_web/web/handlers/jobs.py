@@ -19,15 +19,7 @@ from ...relay import InvalidEventId
 from ..errors import Forbidden, NotFound, RequestError, ServiceUnavailable, WebError
 from ..http import WebRequest, WebResponse
 from ..sse import sse_headers, stream_protocol
-from .common import (
-    AsyncGuardedBody,
-    GuardedBody,
-    guarded,
-    iterate_in_thread,
-    json_body,
-    protocol_name,
-    require_login,
-)
+from .common import AsyncGuardedBody, GuardedBody, guarded, json_body, protocol_name, require_login
 
 if TYPE_CHECKING:
     from ...jobs import JobService
@@ -89,6 +81,14 @@ class _Default:
     """No owner hook: the owner comes from the request's principal."""
 
 
+def _quota_key(request: WebRequest, who: str, owner: str | None | _Default) -> str:
+    """Whose quota a new job counts against: its owner, except an anonymous visitor's session (a client that drops
+    cookies gets a new session on every request): then its address, as for the visitor's chats."""
+    if isinstance(owner, _Default) and not request.principal.authenticated:
+        return f"ip:{request.remote_addr or 'unknown'}"
+    return who
+
+
 PRINCIPAL = _Default()
 
 
@@ -128,7 +128,9 @@ def job_start(
     if not isinstance(kind, str):
         raise RequestError("kind", f"must be one of {', '.join(PUBLIC_JOB_KINDS)}")
     params = _checked_params(runtime, kind, body.get("params"))
-    admitted = runtime.admit(who, params if isinstance(params, dict) else {}, alias=body.get("alias"), job=True)
+    admitted = runtime.admit(
+        _quota_key(request, who, owner), params if isinstance(params, dict) else {}, alias=body.get("alias"), job=True
+    )
     try:
         service = _service(runtime)
         job = service.start(
@@ -155,8 +157,9 @@ def _lookup(fn: Callable[[], Any]) -> Any:
         return fn()
     except JobNotFound:
         raise NotFound("No such job.") from None
-    except InvalidEventId:
-        raise RequestError("Last-Event-ID", "is not an event id of this job") from None
+    except InvalidEventId as exc:
+        problem = "is beyond the last event of this job" if exc.beyond else "is not an event id of this job"
+        raise RequestError("Last-Event-ID", problem) from None
     except WebError:
         raise
     except Exception as exc:
@@ -195,14 +198,21 @@ def job_events(
 ) -> WebResponse:
     """``GET`` -> the job's events after ``Last-Event-ID`` (header, or ``?last_event_id=``) until its last one;
     in the AI SDK's protocol (``protocol="ai-sdk"`` or ``?protocol=ai-sdk``) all of them, as one UI message whose
-    id is the job id."""
+    id is the job id.
+
+    ``asynchronous=True`` (ASGI) reads the relay on the event loop, so open readers take no thread while they
+    wait. A malformed id, or one beyond the last event of an unfinished job, is a 400 naming ``Last-Event-ID``.
+    """
     who = _owner(request, runtime, owner)
     proto = stream_protocol(protocol_name(request, protocol), message_id=job_id)
     service = _service(runtime)
     last = None if proto.replay else request.last_event_id or request.query.get("last_event_id") or None
-    frames = _lookup(lambda: service.sse(job_id, who, last, retry=runtime.settings.streaming.retry, protocol=proto))
-    runtime.streams.acquire()
+    retry = runtime.settings.streaming.retry
     headers = sse_headers(request.request_id, protocol=proto)
     if asynchronous:
-        return WebResponse(200, headers, astream=AsyncGuardedBody(iterate_in_thread(frames), runtime.streams.release))
+        aframes = _lookup(lambda: service.asse(job_id, who, last, retry=retry, protocol=proto))
+        runtime.streams.acquire()
+        return WebResponse(200, headers, astream=AsyncGuardedBody(aframes, runtime.streams.release))
+    frames = _lookup(lambda: service.sse(job_id, who, last, retry=retry, protocol=proto))
+    runtime.streams.acquire()
     return WebResponse(200, headers, stream=GuardedBody(frames, runtime.streams.release))
