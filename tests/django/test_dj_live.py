@@ -190,3 +190,41 @@ def test_heartbeats_while_claude_is_quiet(
     first_text = names.index("text")
     assert names.index("comment", 1) < first_text  # heartbeats came while waiting, before the answer
     assert names[-1] == "done"
+
+
+def _runtime_streams() -> Any:
+    from claude_web_django.runtime import get_runtime
+
+    return get_runtime().streams
+
+
+def test_full_capacity_answers_503_fast_and_a_disconnect_frees_the_slot(
+    endpoint: tuple[str, str], claude_web_settings: Any, fake_claude: Any, user: Any
+) -> None:
+    """STREAMING["MAX_STREAMS"] = 1: a second stream gets 503 + Retry-After at once (no upstream call); the browser
+    hanging up mid-stream gives the slot back, so the next stream is served."""
+    server_url, path = endpoint
+    claude_web_settings(STREAMING={"MAX_STREAMS": 1})
+    fake_claude.queue(text(" ".join(f"w{i}" for i in range(60)), chunks=60, event_delay=0.1))
+    with logged_in(server_url, user) as http:
+        with http.stream("POST", path, json=chat_body()) as response:
+            lines = response.iter_lines()  # kept open: closing this iterator would hang up
+            assert "event: text" in (next(lines) for _ in range(40))
+            assert _runtime_streams().used == 1
+            upstream_calls = len(fake_claude.requests)
+            started = time.monotonic()
+            refused = http.post(path, json=chat_body())
+            elapsed = time.monotonic() - started
+            assert refused.status_code == 503
+            assert refused.headers["Retry-After"] == "2"
+            assert refused.json()["error"]["type"] == "too_many_streams"
+            assert elapsed < 1.0  # answered at once, not after a wait
+            assert len(fake_claude.requests) == upstream_calls  # refused before any upstream call
+        # leaving the block hangs up mid-stream
+        assert fake_claude.wait_for_stream_abort(timeout=10.0)
+        assert wait_for(lambda: _runtime_streams().used == 0), "the slot was not given back"
+        fake_claude.queue(text("served again"))
+        with http.stream("POST", path, json=chat_body()) as response:
+            assert response.status_code == 200
+            assert read_events(response)[-1][1] == "done"
+    assert wait_for(lambda: _runtime_streams().used == 0)

@@ -1,8 +1,8 @@
 """The chat stream: ``POST`` a chat body, get Claude's answer as Server-Sent Events.
 
 Order of checks, each answered before any upstream call: login (401), JSON content type (415) and body size
-(400), the body against the chat rules (400 naming the field), the quota (429 + ``Retry-After``), stream capacity
-(503 + ``Retry-After``). Then the answer streams: sync bodies for WSGI, async bodies (the serving loop's client)
+(400), the body against the chat rules (400 naming the field), stream capacity (503 + ``Retry-After``: before the
+quota, so a refused stream does not count as a request), the quota (429 + ``Retry-After``). Then the answer streams: sync bodies for WSGI, async bodies (the serving loop's client)
 for ASGI; when the browser goes away the body is closed and so is the upstream stream (usage ``aborted``).
 """
 
@@ -56,6 +56,7 @@ def chat_params(runtime: WebRuntime, request: WebRequest, options: ChatOptions =
     params = policy.validate(body)
     if options.prepare is not None:
         params = options.prepare(request, params)
+    runtime.streams.check()  # full now: refuse before the quota counts this request (stream_response takes the slot)
     key = options.quota_key(request) if options.quota_key is not None else request.quota_key
     runtime.check_quota(key)
     return params
@@ -87,18 +88,15 @@ def stream_response(
     """
     name = alias or runtime.settings.chat.client
     interval = runtime.settings.streaming.heartbeat if heartbeat is None else heartbeat
-    runtime.streams.acquire()
     headers = sse_headers(request.request_id)
     if asynchronous:
-        body: Any = AsyncGuardedBody(
-            awrite_events(_async_events(runtime, request, name, params), heartbeat=interval), runtime.streams.release
-        )
-        return WebResponse(200, headers, astream=body)
+        events: Any = awrite_events(_async_events(runtime, request, name, params), heartbeat=interval)
+        runtime.streams.acquire()  # the last step: from here the guarded body gives the slot back
+        return WebResponse(200, headers, astream=AsyncGuardedBody(events, runtime.streams.release))
     client = runtime.client_for(request, name)
-    events = _sync_events(lambda: client.messages.stream(**params), client.pricing)
-    return WebResponse(
-        200, headers, stream=GuardedBody(write_events(events, heartbeat=interval), runtime.streams.release)
-    )
+    frames = write_events(_sync_events(lambda: client.messages.stream(**params), client.pricing), heartbeat=interval)
+    runtime.streams.acquire()
+    return WebResponse(200, headers, stream=GuardedBody(frames, runtime.streams.release))
 
 
 def _failure(exc: BaseException) -> dict[str, str]:
