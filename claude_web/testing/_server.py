@@ -1,13 +1,22 @@
 """The loopback socket server FakeClaude runs on: threaded HTTP/1.1 with keep-alive, chunked streams, and the
-socket-level faults (reset, mid-stream drop) carried out for real."""
+socket-level faults (reset, mid-stream drop) carried out for real.
+
+Each connection has its thread, but paced streams (events with a delay between them) are sent by one pacer thread
+per server once their first pause comes: thousands of stream threads each waking up between events spent more CPU
+fighting over the GIL (mostly in the kernel) than sending. The connection's thread waits, idle, until its stream
+is done.
+"""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import socket
 import socketserver
 import struct
 import threading
 import time
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -182,8 +191,9 @@ class _Handler(socketserver.BaseRequestHandler):
         if not keep_alive:
             head.append("connection: close")
         pending = bytearray(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        events = iter(response.events)
         try:
-            for action in response.events:
+            for action in events:
                 if isinstance(action, bytes):
                     pending += b"%x\r\n%s\r\n" % (len(action), action)
                     if len(pending) >= _COALESCE:
@@ -193,9 +203,10 @@ class _Handler(socketserver.BaseRequestHandler):
                 if pending:
                     sock.sendall(pending)
                     pending.clear()
-                if isinstance(action, Sleep):
-                    time.sleep(action.seconds)
-                elif action is DROP:
+                if isinstance(action, Sleep):  # the rest is paced: the pacer sends it, this thread waits
+                    self.server.pacer.send_rest(sock, events, action.seconds, response.on_abort)
+                    return keep_alive
+                if action is DROP:
                     _abort_socket(sock)
                     raise _Aborted
             pending += b"0\r\n\r\n"
@@ -207,6 +218,104 @@ class _Handler(socketserver.BaseRequestHandler):
                 response.on_abort()
             raise _Aborted from None
         return keep_alive
+
+
+class _PacedStream:
+    """The rest of one stream, sent by the pacer without ever blocking it (the socket is non-blocking meanwhile)."""
+
+    __slots__ = ("aborted", "done", "events", "finished", "on_abort", "pending", "sock")
+
+    def __init__(self, sock: socket.socket, events: Iterator[Any], on_abort: Callable[[], None] | None) -> None:
+        self.sock = sock
+        self.events = events
+        self.on_abort = on_abort
+        self.pending = bytearray()
+        self.finished = False  # every action taken, the end of the body queued
+        self.aborted = False
+        self.done = threading.Event()
+
+    def _flush(self) -> bool:
+        """Send what the socket takes now; ``False`` when something is left (the client reads slowly)."""
+        try:
+            sent = self.sock.send(self.pending)
+        except BlockingIOError:
+            sent = 0
+        del self.pending[:sent]
+        return not self.pending
+
+    def step(self) -> float | None:
+        """Send what is due; the seconds until the next step, or ``None`` when the stream is over."""
+        try:
+            if self.pending and not self._flush():
+                return _RETRY_SEND
+            if self.finished:
+                return None
+            for action in self.events:
+                if isinstance(action, bytes):
+                    self.pending += b"%x\r\n%s\r\n" % (len(action), action)
+                elif isinstance(action, Sleep):
+                    self._flush()
+                    return action.seconds
+                elif action is DROP:
+                    self.aborted = True
+                    _abort_socket(self.sock)
+                    return None
+            self.pending += b"0\r\n\r\n"
+            self.finished = True
+            return None if self._flush() else _RETRY_SEND
+        except OSError:
+            self.aborted = True
+            if self.on_abort is not None:
+                self.on_abort()
+            return None
+
+
+_RETRY_SEND = 0.005
+
+
+class _Pacer:
+    """One thread that sends the paced part of every stream of a server, each step at its due time."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _PacedStream]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def send_rest(
+        self, sock: socket.socket, events: Iterator[Any], pause: float, on_abort: Callable[[], None] | None
+    ) -> None:
+        """Send the rest of a stream after ``pause`` seconds; returns when it is sent, raises ``_Aborted`` when
+        the stream was dropped or the client went away."""
+        job = _PacedStream(sock, events, on_abort)
+        sock.setblocking(False)
+        with self._wake:
+            heapq.heappush(self._due, (time.monotonic() + pause, next(self._order), job))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="fake-claude-pacer", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        job.done.wait()
+        if job.aborted:
+            raise _Aborted
+        sock.setblocking(True)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._wake.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, job = heapq.heappop(self._due)
+            try:
+                wait = job.step()
+            except Exception:  # a broken stream must not stop the others
+                job.aborted = True
+                wait = None
+            if wait is None:
+                job.done.set()
+                continue
+            with self._wake:
+                heapq.heappush(self._due, (time.monotonic() + wait, next(self._order), job))
 
 
 class TrackedConnections:
@@ -247,9 +356,13 @@ class LoopbackServer(TrackedConnections, socketserver.ThreadingMixIn, socketserv
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
-    request_queue_size = 1024
+    # the listen backlog: thousands of streams may connect at once (bench/django_stream.py opens 2000); with 1024 the
+    # kernel dropped SYNs (ListenOverflows) and the retransmits 1 s, 3 s later ran into 5 s connect timeouts. The
+    # kernel caps it at net.core.somaxconn.
+    request_queue_size = 4096
 
     def __init__(self, address: tuple[str, int], app: FakeApp) -> None:
         self.app = app
+        self.pacer = _Pacer()
         self.init_tracking()
         super().__init__(address, _Handler)

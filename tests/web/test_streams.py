@@ -20,6 +20,7 @@ from claude_web.testing import FakeClaude, text
 from claude_web.web.errors import ServiceUnavailable
 from claude_web.web.handlers import chat_stream, stream_response
 from claude_web.web.http import WebRequest
+from claude_web.web import pool as pool_module
 from claude_web.web.pool import PoolSettings
 from claude_web.web.runtime import WebRuntime
 from claude_web.web.settings import ConfigError, parse_settings
@@ -239,8 +240,8 @@ def _pool_of(client: Any) -> Any:
 
 
 def test_pool_follows_the_stream_capacity() -> None:
-    assert PoolSettings().limits(None) == httpx.Limits(max_connections=None, max_keepalive_connections=None)
-    assert PoolSettings().limits(2000) == httpx.Limits(max_connections=2100, max_keepalive_connections=2100)
+    assert PoolSettings().limits(None) == httpx.Limits(max_connections=None, max_keepalive_connections=100)
+    assert PoolSettings().limits(2000) == httpx.Limits(max_connections=2100, max_keepalive_connections=100)
     assert PoolSettings().limits(10).max_connections == 1000  # never below the library's default
     assert PoolSettings(max_connections=50, max_keepalive=5).limits(2000) == httpx.Limits(
         max_connections=50, max_keepalive_connections=5
@@ -249,16 +250,44 @@ def test_pool_follows_the_stream_capacity() -> None:
 
 async def test_registry_builds_clients_with_pools_sized_for_the_capacity(fake_claude: FakeClaude) -> None:
     app = runtime(fake_claude, STREAMING={"MAX_STREAMS": 2000})
-    for client in (app.clients.get("default"), app.clients.get_async("default")):
-        pool = _pool_of(client)
-        assert pool._max_connections == 2100
-        assert pool._max_keepalive_connections == 2100
+    sync_pool = _pool_of(app.clients.get("default"))
+    assert sync_pool._max_connections == 2100
+    assert sync_pool._max_keepalive_connections == 100
+    sharded = app.clients.get_async("default")._client._transport
+    assert sharded._max_shards * sharded._limits.max_connections >= 2100  # the shards hold the whole pool
     custom = runtime(fake_claude, client={"POOL": {"MAX_CONNECTIONS": 7}})
-    assert _pool_of(custom.clients.get_async("default"))._max_connections == 7
+    assert _pool_of(custom.clients.get_async("default"))._max_connections == 7  # small: one plain pool
     await app.clients.aclose()
     await custom.clients.aclose()
     app.close()
     custom.close()
+
+
+async def test_async_pool_shards_spread_the_streams_and_count_them_back(
+    fake_claude: FakeClaude, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpcore rescans a whole pool on every request start and end: big pools are split into shards, each request
+    going to the least busy one, and a shard is told when its response is closed."""
+    monkeypatch.setattr(pool_module, "SHARD_SIZE", 4)
+    app = runtime(fake_claude, STREAMING={"MAX_STREAMS": 20})  # 120 connections: 30 shards of 4 at most
+    client = app.clients.get_async("default")
+    transport = client._client._transport
+    fake_claude.queue(*(text("slow " * 10, chunks=10, event_delay=0.05) for _ in range(10)))
+    params: dict[str, Any] = {"model": "claude-haiku-4-5", "max_tokens": 50, "messages": BODY["messages"]}
+    streams = [await client.messages.stream(**params).__aenter__() for _ in range(10)]
+    assert [shard.in_flight for shard in transport._shards] == [4, 4, 2]
+    assert all(len(shard.transport._pool.connections) <= 4 for shard in transport._shards)
+    texts = await asyncio.gather(*(stream.get_final_text() for stream in streams))
+    assert texts == ["slow " * 10] * 10
+    for stream in streams:
+        await stream.close()
+    assert [shard.in_flight for shard in transport._shards] == [0, 0, 0]
+    fake_claude.queue(text("again"))
+    async with client.messages.stream(**params) as stream:  # the least busy shard, no new one
+        assert await stream.get_final_text() == "again"
+    assert len(transport._shards) == 3
+    await app.clients.aclose()
+    app.close()
 
 
 async def test_waiting_for_a_connection_fails_after_the_pool_timeout(fake_claude: FakeClaude) -> None:
