@@ -9,6 +9,7 @@ often), pool 10 s (the bench's own pool holds every stream, so it never waits).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -19,6 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -30,6 +32,8 @@ from claude_web.testing import FakeClaude, RemoteFakeClaude, text  # noqa: E402
 HEARTBEAT = 15.0
 """The bench apps' ``STREAMING["HEARTBEAT"]``."""
 BODY = {"messages": [{"role": "user", "content": "bench"}]}
+FIRST_DELTA_AFTER = 4
+"""FakeClaude's paced stream: message_start, content_block_start and a ping come first, one pause before each."""
 
 
 def browser_timeout() -> httpx.Timeout:
@@ -82,7 +86,7 @@ def wait_port(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def stop(*procs: subprocess.Popen[str] | None) -> None:
+def stop(*procs: subprocess.Popen[Any] | None) -> None:
     for proc in procs:
         if proc is None or proc.poll() is not None:
             continue
@@ -161,6 +165,7 @@ class Crowd:
     refused: list[float] = field(default_factory=list)  # seconds to a complete 503 response
     admitted: int = 0  # burst requests that found a free slot after all
     burst_errors: Counter[str] = field(default_factory=Counter)
+    client_lag: list[float] = field(default_factory=list)  # the crowd process's own event-loop lag
 
 
 async def one_stream(http: httpx.AsyncClient, url: str, crowd: Crowd) -> None:
@@ -217,13 +222,62 @@ async def _later(delay: float, http: httpx.AsyncClient, url: str, crowd: Crowd) 
     await one_stream(http, url, crowd)
 
 
+async def refusals(url: str, burst: int, burst_rate: float) -> Crowd:
+    """``burst`` new streams, ``burst_rate`` per second (0: all at once), expected to be refused."""
+    crowd = Crowd()
+    gap = 1 / burst_rate if burst_rate > 0 else 0.0
+    limits = httpx.Limits(max_connections=burst + 10, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=browser_timeout(), limits=limits) as http:
+
+        async def later(delay: float) -> None:
+            await asyncio.sleep(delay)
+            await one_refusal(http, url, crowd)
+
+        await asyncio.gather(*(later(i * gap) for i in range(burst)))
+    return crowd
+
+
+async def _refusals_elsewhere(url: str, burst: int, burst_rate: float, crowd: Crowd) -> None:
+    """Run :func:`refusals` in a process of its own: the crowd's process is busy reading thousands of streams,
+    and its own event-loop lag would be counted as the server's."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "refuse", url, str(burst), str(burst_rate), stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await proc.communicate()
+    result = json.loads(out)
+    crowd.refused = result["refused"]
+    crowd.admitted = result["admitted"]
+    crowd.burst_errors = Counter(result["errors"])
+
+
+class LoopLag:
+    """How late this process's event loop runs a timer (sampled every 0.1 s): the measuring side's own delay."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + 0.1
+            await asyncio.sleep(0.1)
+            self.lags.append(max(0.0, loop.time() - due))
+
+    def stop(self) -> list[float]:
+        self._task.cancel()
+        return self.lags
+
+
 async def run_crowd(
-    url: str, concurrent: int, burst: int, capacity: int | None, ramp: float = 0.0
+    url: str, concurrent: int, burst: int, capacity: int | None, ramp: float = 0.0, burst_rate: float = 0.0
 ) -> tuple[Crowd, float]:
     """``concurrent`` streams, started evenly over ``ramp`` seconds (0: all at once); once ``capacity`` of them are
-    open, ``burst`` more requests that should be refused. Returns what the browsers saw and the wall time."""
+    open, ``burst`` more requests that should be refused, ``burst_rate`` per second (0: all at once), sent from
+    another process. Returns what the browsers saw and the wall time."""
     crowd = Crowd()
-    limits = httpx.Limits(max_connections=concurrent + burst + 10, max_keepalive_connections=0)
+    limits = httpx.Limits(max_connections=concurrent + 10, max_keepalive_connections=0)
+    lag = LoopLag()
     async with httpx.AsyncClient(timeout=browser_timeout(), limits=limits) as http:
         t0 = time.perf_counter()
         step = ramp / concurrent if concurrent else 0.0
@@ -232,8 +286,9 @@ async def run_crowd(
             target = capacity if capacity is not None else concurrent
             while crowd.open < target and not all(s.done() for s in streams):
                 await asyncio.sleep(0.05)
-            await asyncio.gather(*(one_refusal(http, url, crowd) for _ in range(burst)))
+            await _refusals_elsewhere(url, burst, burst_rate, crowd)
         await asyncio.gather(*streams)
+        crowd.client_lag = lag.stop()
         return crowd, time.perf_counter() - t0
 
 
@@ -245,24 +300,36 @@ def pct(values: list[float], q: float) -> float:
 
 
 def report(
-    title: str, concurrent: int, crowd: Crowd, wall: float, server: dict[str, float], burst: int, events: int
+    title: str,
+    concurrent: int,
+    crowd: Crowd,
+    wall: float,
+    server: dict[str, float],
+    burst: int,
+    events: int,
+    delay: float,
 ) -> str:
+    """The bench's lines. FakeClaude paces every event of a stream, so its own first text delta leaves
+    ``FIRST_DELTA_AFTER * delay`` seconds after the request: the first-token line also shows the time added."""
     errors = sum(crowd.errors.values())
     delivered = crowd.done * events
+    own = FIRST_DELTA_AFTER * delay * 1000
     lines = [
         f"{title}",
         f"  streams: {concurrent}, completed {crowd.done}, errors {errors} {dict(crowd.errors) or ''}".rstrip(),
         f"  peak streams open at once (browser side): {crowd.peak_open}; wall {wall:.1f} s; {delivered} text events,"
-        f" server CPU {server['cpu_s'] / max(delivered, 1) * 1e6:.0f} us per event",
+        f" server CPU {server['cpu_s'] / max(delivered, 1) * 1e6:.0f} us per event (everything included)",
         f"  time to first byte: p50 {pct(crowd.first_byte, 0.5) * 1000:.0f} ms, "
         f"p95 {pct(crowd.first_byte, 0.95) * 1000:.0f} ms; first token: p50 {pct(crowd.first_token, 0.5) * 1000:.0f}"
-        f" ms, p95 {pct(crowd.first_token, 0.95) * 1000:.0f} ms",
+        f" ms, p95 {pct(crowd.first_token, 0.95) * 1000:.0f} ms (FakeClaude sends it at {own:.0f} ms: "
+        f"+{pct(crowd.first_token, 0.5) * 1000 - own:.0f} / +{pct(crowd.first_token, 0.95) * 1000 - own:.0f} ms)",
         f"  server: peak RSS {server['peak_rss_mb']:.0f} MB, peak threads {server['peak_threads']:.0f}, "
-        f"CPU {server['cpu_s']:.1f} s",
+        f"CPU {server['cpu_s']:.1f} s; the browsers' own loop lag (counted in the times above): p50 "
+        f"{pct(crowd.client_lag, 0.5) * 1000:.0f} ms, p99 {pct(crowd.client_lag, 0.99) * 1000:.0f} ms",
     ]
     if burst:
         lines.append(
-            f"  burst of {burst} beyond capacity: {len(crowd.refused)} got 503 + Retry-After in p50 "
+            f"  burst of {burst} beyond capacity (another process): {len(crowd.refused)} got 503 + Retry-After in p50 "
             f"{pct(crowd.refused, 0.5) * 1000:.1f} ms, p99 {pct(crowd.refused, 0.99) * 1000:.1f} ms, "
             f"max {max(crowd.refused, default=float('nan')) * 1000:.1f} ms; admitted {crowd.admitted}; "
             f"errors {dict(crowd.burst_errors) or 0}"
@@ -272,3 +339,9 @@ def report(
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["refuse"]:
+    _url, _burst, _rate = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    _seen = asyncio.run(refusals(_url, _burst, _rate))
+    print(json.dumps({"refused": _seen.refused, "admitted": _seen.admitted, "errors": dict(_seen.burst_errors)}))

@@ -1,12 +1,14 @@
 """A minimal Django project for bench/django_stream.py: the chat views, no login, no CSRF, usage rows on SQLite.
 
 Configured from the environment: ``BENCH_FAKE_URL`` (FakeClaude), ``BENCH_DB`` (SQLite file), ``BENCH_MAX_STREAMS``
-(``STREAMING["MAX_STREAMS"]``, unset: no cap). ``application`` is the ASGI app, ``wsgi_application`` the WSGI one.
+(``STREAMING["MAX_STREAMS"]``, unset: no cap), ``BENCH_NO_GATE`` (plain Django ASGI, without claude-web's capacity
+gate). ``application`` is the ASGI app, ``wsgi_application`` the WSGI one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import threading
@@ -46,11 +48,18 @@ if not settings.configured:
         LOGGING_CONFIG=None,
     )
     django.setup()
+    # a 503 for a full process is the designed answer: keep Django from logging each one as an error
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
 
 from django.core.asgi import get_asgi_application
 from django.core.wsgi import get_wsgi_application
 
-django_asgi = get_asgi_application()
+if os.environ.get("BENCH_NO_GATE"):
+    django_asgi = get_asgi_application()
+else:  # what the README recommends: a full process refuses streams before Django's request machinery
+    from claude_web_django.asgi import get_asgi_application as gated_asgi_application
+
+    django_asgi = gated_asgi_application()
 wsgi_application = get_wsgi_application()
 
 

@@ -1,20 +1,22 @@
 """Django streaming view overhead and capacity, over real sockets (FakeClaude in its own process).
 
     python bench/django_stream.py [--events 200] [--delay 0.005] [--concurrent 2000] [--max-streams N]
-                                  [--burst 200] [--stream-events 30] [--stream-delay 1.0] [--ramp 20]
-                                  [--gc-threshold N] [--skip-latency]
+                                  [--burst 200] [--burst-rate 50] [--stream-events 30] [--stream-delay 3] [--ramp 60]
+                                  [--gc-threshold N] [--no-gate] [--lag] [--skip-latency]
 
 1. Added latency: one FakeClaude stream of N events paced ``--delay`` apart, read (a) straight from FakeClaude
    with httpx and (b) through ``AsyncChatStreamView`` under uvicorn. For each event, the arrival time since the
    request was sent is compared between (b) and (a); the p50/p95 difference is the latency the view adds per
    event, and the first-byte difference is the added time to first byte.
 2. Capacity: ``--concurrent`` browser streams against ONE uvicorn process (``STREAMING["MAX_STREAMS"]`` =
-   ``--max-streams``, default ``--concurrent``), started evenly over ``--ramp`` seconds (0: all at once), each
-   ``--stream-events`` deltas paced ``--stream-delay`` s, so that all are open together; once the server is full,
-   a ``--burst`` of more streams that must get a fast 503 + ``Retry-After``. Reports errors, wall time, p50/p95
-   time to first byte and first token, the 503 latency, server CPU per delivered event, and the server's peak RSS
-   and threads. Browser timeouts are a real client's (see ``bench/_crowd.py``). ``--gc-threshold`` runs the
-   server with ``gc.freeze()`` and ``gc.set_threshold(N, 20, 100)`` (see the README).
+   ``--max-streams``, default ``--concurrent``; the app is ``claude_web_django.asgi.get_asgi_application()``, with
+   the capacity gate, unless ``--no-gate``), started evenly over ``--ramp`` seconds (0: all at once), each
+   ``--stream-events`` text deltas; FakeClaude paces every event ``--stream-delay`` s apart, so that all streams
+   are open together. Once the server is full, a ``--burst`` of more streams (``--burst-rate`` per second, from
+   another process) must get a fast 503 + ``Retry-After``. Reports errors, wall time, p50/p95 time to first byte
+   and first token, the 503 latency, server CPU per delivered text event, the server's peak RSS and threads.
+   Browser timeouts are a real client's (see ``bench/_crowd.py``). ``--gc-threshold`` runs the server with
+   ``gc.freeze()`` and ``gc.set_threshold(N, 20, 100)`` (see the README); ``--lag`` prints its event-loop lag.
 """
 
 from __future__ import annotations
@@ -111,11 +113,13 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=2000, help="capacity run: streams at once")
     parser.add_argument("--max-streams", type=int, default=None, help="STREAMING MAX_STREAMS (default --concurrent)")
     parser.add_argument("--burst", type=int, default=200, help="requests beyond capacity once the server is full")
+    parser.add_argument("--burst-rate", type=float, default=50.0, help="burst requests per second (0: all at once)")
     parser.add_argument("--stream-events", type=int, default=30, help="capacity run: text deltas per stream")
-    parser.add_argument("--stream-delay", type=float, default=1.0, help="capacity run: seconds between deltas")
-    parser.add_argument("--ramp", type=float, default=20.0, help="capacity run: seconds over which streams start")
+    parser.add_argument("--stream-delay", type=float, default=3.0, help="capacity run: seconds between events")
+    parser.add_argument("--ramp", type=float, default=60.0, help="capacity run: seconds over which streams start")
     parser.add_argument("--gc-threshold", type=int, default=None, help="the server's gc threshold0 (default: 700)")
     parser.add_argument("--lag", action="store_true", help="print the server's event-loop lag every 5 s")
+    parser.add_argument("--no-gate", action="store_true", help="plain Django ASGI app, no claude-web capacity gate")
     parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
     capacity = args.max_streams or args.concurrent
@@ -131,6 +135,8 @@ def main() -> None:
         )
         if args.lag:
             denv["BENCH_LAG"] = "1"
+        if args.no_gate:
+            denv["BENCH_NO_GATE"] = "1"
         if args.gc_threshold:
             denv["BENCH_GC_THRESHOLD"] = str(args.gc_threshold)
         subprocess.run(
@@ -161,18 +167,20 @@ def main() -> None:
         fake.clear()
         queue_replies(fake, args.concurrent + args.burst, args.stream_events, args.stream_delay)
         watch = ProcessWatch(server.pid)
-        crowd, wall = asyncio.run(run_crowd(view, args.concurrent, args.burst, capacity, args.ramp))
+        crowd, wall = asyncio.run(run_crowd(view, args.concurrent, args.burst, capacity, args.ramp, args.burst_rate))
         print(
             report(
-                f"ASGI: Django AsyncChatStreamView, one uvicorn worker, MAX_STREAMS {capacity}; {args.concurrent} "
+                f"ASGI: Django AsyncChatStreamView{' (no capacity gate)' if args.no_gate else ''}, one uvicorn worker, "
+                f"MAX_STREAMS {capacity}; {args.concurrent} "
                 f"streams started over {args.ramp:.0f} s, each {args.stream_events} deltas paced "
-                f"{args.stream_delay * 1000:.0f} ms",
+                f"{args.stream_delay * 1000:.0f} ms; burst at {args.burst_rate:.0f}/s",
                 args.concurrent,
                 crowd,
                 wall,
                 watch.finish(),
                 args.burst,
                 args.stream_events,
+                args.stream_delay,
             )
         )
     finally:

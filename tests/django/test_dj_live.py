@@ -28,14 +28,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 class UvicornThread:
     """Django's ASGI application served by uvicorn in a thread of this process (same settings, same test DB)."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Any = None) -> None:
         from django.core.asgi import get_asgi_application
 
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(get_asgi_application(), lifespan="off", log_level="warning", loop="asyncio")
+        app = get_asgi_application() if app is None else app
+        config = uvicorn.Config(app, lifespan="off", log_level="warning", loop="asyncio")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -228,3 +229,37 @@ def test_full_capacity_answers_503_fast_and_a_disconnect_frees_the_slot(
             assert response.status_code == 200
             assert read_events(response)[-1][1] == "done"
     assert wait_for(lambda: _runtime_streams().used == 0)
+
+
+def test_asgi_capacity_gate_refuses_before_django(claude_web_settings: Any, fake_claude: Any, user: Any) -> None:
+    """claude_web_django.asgi.get_asgi_application(): a full process answers the stream URLs with the same 503 +
+    Retry-After, without Django's request machinery (no request_started signal); other URLs are untouched."""
+    from django.core.signals import request_started
+
+    from claude_web_django.asgi import get_asgi_application
+
+    claude_web_settings(STREAMING={"MAX_STREAMS": 1})
+    started: list[object] = []
+
+    def count(**kwargs: Any) -> None:
+        started.append(kwargs.get("sender"))
+
+    request_started.connect(count, weak=False)
+    try:
+        with UvicornThread(get_asgi_application()) as server, logged_in(server.url, user) as http:
+            fake_claude.queue(text(" ".join(f"w{i}" for i in range(40)), chunks=40, event_delay=0.1))
+            with http.stream("POST", "/claude/achat/", json=chat_body()) as response:
+                lines = response.iter_lines()
+                assert "event: text" in (next(lines) for _ in range(40))
+                before = len(started)
+                for path in ("/claude/achat/", "/claude/chat/"):
+                    refused = http.post(path, json=chat_body())
+                    assert refused.status_code == 503
+                    assert refused.headers["Retry-After"] == "2"
+                    assert refused.json()["error"]["type"] == "too_many_streams"
+                assert len(started) == before  # Django never saw them
+                assert http.get("/claude/usage/").status_code == 200  # not a stream URL: Django answers
+                assert len(started) == before + 1
+            assert wait_for(lambda: _runtime_streams().used == 0)
+    finally:
+        request_started.disconnect(count)

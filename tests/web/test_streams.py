@@ -17,10 +17,11 @@ import pytest
 
 from claude_web import APITimeoutError
 from claude_web.testing import FakeClaude, text
+from claude_web.web import pool as pool_module
+from claude_web.web.asgi import CapacityGate
 from claude_web.web.errors import ServiceUnavailable
 from claude_web.web.handlers import chat_stream, stream_response
 from claude_web.web.http import WebRequest
-from claude_web.web import pool as pool_module
 from claude_web.web.pool import PoolSettings
 from claude_web.web.runtime import WebRuntime
 from claude_web.web.settings import ConfigError, parse_settings
@@ -316,3 +317,45 @@ def test_pool_settings_are_checked() -> None:
         parse_settings({"CLIENTS": {"default": {"POOL": {"TIMEOUT": -1}}}})
     parsed = parse_settings({"CLIENTS": {"default": {"POOL": {"MAX_CONNECTIONS": 3000, "TIMEOUT": 5}}}})
     assert parsed.clients["default"].pool == PoolSettings(max_connections=3000, timeout=5.0)
+
+
+# -- the ASGI gate ----------------------------------------------------------------------------------------------
+
+
+async def test_asgi_gate_answers_a_full_process_before_the_app() -> None:
+    slots = StreamSlots(1)
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    gate = CapacityGate(app, lambda: slots, paths={"/claude/achat/"})
+
+    async def call(method: str, path: str) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        await gate({"type": "http", "method": method, "path": path, "headers": []}, receive, send)
+        return sent
+
+    assert (await call("POST", "/claude/achat/"))[0]["status"] == 200  # room left: the app answers
+    slots.acquire()
+    start, body = await call("POST", "/claude/achat/")
+    assert start["status"] == 503
+    headers = dict(start["headers"])
+    assert headers[b"retry-after"] == b"2"
+    assert headers[b"content-type"] == b"application/json"
+    assert json.loads(body["body"])["error"]["type"] == "too_many_streams"
+    assert int(headers[b"content-length"]) == len(body["body"])
+    assert (await call("POST", "/other/"))[0]["status"] == 200  # other paths and methods pass through
+    assert (await call("GET", "/claude/achat/"))[0]["status"] == 200
+    assert seen == ["/claude/achat/", "/other/", "/claude/achat/"]
+    slots.release()
+    assert (await call("POST", "/claude/achat/"))[0]["status"] == 200

@@ -8,7 +8,7 @@ right status (see :mod:`claude_web.web.errors`); handlers never raise for bad in
 >>> response = job_start(runtime, request, urls=urls)     # POST a job -> 202 JSON
 """
 
-from .chat import ChatOptions, chat_params, chat_stream, stream_response
+from .chat import ChatOptions, capacity_refusal, chat_params, chat_stream, stream_response
 from .common import error_response, guarded
 from .jobs import JobUrls, job_cancel, job_events, job_start, job_status
 from .usage import usage_report
@@ -16,6 +16,7 @@ from .usage import usage_report
 __all__ = [
     "ChatOptions",
     "JobUrls",
+    "capacity_refusal",
     "chat_params",
     "chat_stream",
     "error_response",

@@ -1,8 +1,9 @@
 """The chat stream: ``POST`` a chat body, get Claude's answer as Server-Sent Events.
 
-Order of checks, each answered before any upstream call: login (401), JSON content type (415) and body size
-(400), the body against the chat rules (400 naming the field), stream capacity (503 + ``Retry-After``: before the
-quota, so a refused stream does not count as a request), the quota (429 + ``Retry-After``). Then the answer streams: sync bodies for WSGI, async bodies (the serving loop's client)
+Order of checks, each answered before any upstream call: stream capacity first (503 + ``Retry-After``: a full
+process does no other work for a stream it cannot serve, and counts nothing against the quota; async views make this
+check on the event loop, before any thread hop), then login (401), JSON content type (415) and body size (400), the
+body against the chat rules (400 naming the field), the quota (429 + ``Retry-After``); the slot is taken last. Then the answer streams: sync bodies for WSGI, async bodies (the serving loop's client)
 for ASGI; when the browser goes away the body is closed and so is the upstream stream (usage ``aborted``).
 """
 
@@ -17,12 +18,12 @@ from ..chat import ChatPolicy
 from ..events import abrowser_events, browser_events, safe_error
 from ..http import WebRequest, WebResponse
 from ..sse import awrite_events, sse_headers, write_events
-from .common import AsyncGuardedBody, GuardedBody, guarded, json_body, require_login
+from .common import AsyncGuardedBody, GuardedBody, error_response, guarded, json_body, require_login
 
 if TYPE_CHECKING:
     from ..runtime import WebRuntime
 
-__all__ = ["ChatOptions", "chat_params", "chat_stream", "stream_response"]
+__all__ = ["ChatOptions", "capacity_refusal", "chat_params", "chat_stream", "stream_response"]
 
 log = logging.getLogger("claude_web.web")
 
@@ -46,6 +47,16 @@ class ChatOptions:
 DEFAULT_OPTIONS = ChatOptions()
 
 
+def capacity_refusal(runtime: WebRuntime) -> WebResponse | None:
+    """The 503 (``too_many_streams``, ``Retry-After``) when the process is at its stream capacity, else ``None``.
+
+    No I/O: async views call it on the event loop before anything else, so a full process answers at once.
+    """
+    if runtime.streams.full:
+        return error_response(runtime.streams.refusal())
+    return None
+
+
 def chat_params(runtime: WebRuntime, request: WebRequest, options: ChatOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
     """Every check before the call; the ``messages.stream`` arguments. Raises the refusal (``WebError``,
     ``QuotaExceeded``)."""
@@ -67,6 +78,9 @@ def chat_stream(
     runtime: WebRuntime, request: WebRequest, options: ChatOptions = DEFAULT_OPTIONS, *, asynchronous: bool = False
 ) -> WebResponse:
     """``POST`` chat body -> ``text/event-stream`` (or the refusal as JSON)."""
+    refused = capacity_refusal(runtime)
+    if refused is not None:
+        return refused
     params = chat_params(runtime, request, options)
     return stream_response(
         runtime, request, params, alias=options.alias, asynchronous=asynchronous, heartbeat=options.heartbeat
