@@ -59,7 +59,7 @@ if os.environ.get("BENCH_NO_GATE"):
 else:  # what the README recommends: a full process refuses streams before Django's request machinery
     from claude_web_django.asgi import get_asgi_application as gated_asgi_application
 
-    django_asgi = gated_asgi_application()
+    django_asgi = gated_asgi_application(paths=["/chat/", "/achat/"])  # the URLconf is claude_web_django.urls
 wsgi_application = get_wsgi_application()
 
 

@@ -2,7 +2,7 @@
 
     python bench/django_stream.py [--events 200] [--delay 0.005] [--concurrent 2000] [--max-streams N]
                                   [--burst 200] [--burst-rate 50] [--stream-events 30] [--stream-delay 3] [--ramp 60]
-                                  [--gc-threshold N] [--no-gate] [--lag] [--skip-latency]
+                                  [--gc-threshold N] [--no-gate] [--lag] [--skip-latency] [--skip-capacity]
 
 1. Added latency: one FakeClaude stream of N events paced ``--delay`` apart, read (a) straight from FakeClaude
    with httpx and (b) through ``AsyncChatStreamView`` under uvicorn. For each event, the arrival time since the
@@ -121,6 +121,7 @@ def main() -> None:
     parser.add_argument("--lag", action="store_true", help="print the server's event-loop lag every 5 s")
     parser.add_argument("--no-gate", action="store_true", help="plain Django ASGI app, no claude-web capacity gate")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--skip-capacity", action="store_true")
     args = parser.parse_args()
     capacity = args.max_streams or args.concurrent
 
@@ -164,6 +165,8 @@ def main() -> None:
         if not args.skip_latency:
             latency(fake, fake_url, view, args.events, args.delay)
 
+        if args.skip_capacity:
+            return
         fake.clear()
         queue_replies(fake, args.concurrent + args.burst, args.stream_events, args.stream_delay)
         watch = ProcessWatch(server.pid)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.core.asgi import get_asgi_application as django_asgi_application
@@ -21,6 +22,8 @@ from .runtime import get_runtime
 __all__ = ["get_asgi_application"]
 
 STREAM_URL_NAMES = ("claude_web:chat", "claude_web:achat")
+
+log = logging.getLogger("claude_web_django")
 
 
 def _slots() -> StreamSlots:
@@ -42,4 +45,10 @@ def get_asgi_application(paths: Iterable[str] | None = None) -> ASGIApp:
             except NoReverseMatch:
                 continue
         paths = found
+        if not found:
+            log.warning(
+                "the capacity gate found none of %s in the URLconf (include claude_web_django.urls, or pass "
+                "paths=[...]): it refuses nothing",
+                ", ".join(STREAM_URL_NAMES),
+            )
     return CapacityGate(application, _slots, list(paths))
