@@ -30,7 +30,7 @@ from django.views import View
 from django.views.decorators.http import require_GET
 
 from claude_web.web.chat import ChatPolicy
-from claude_web.web.handlers import ChatOptions, chat_stream, usage_report
+from claude_web.web.handlers import ChatOptions, capacity_refusal, chat_stream, usage_report
 from claude_web.web.http import WebRequest
 
 from .conf import claude_settings
@@ -97,10 +97,12 @@ class AsyncChatStreamView(_ChatViewMixin, View):
     http_method_names = ["post", "options"]
 
     async def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        runtime = get_runtime()
+        refused = capacity_refusal(runtime)  # a full process answers on the loop, before any thread hop
+        if refused is not None:
+            return django_response(refused)
         neutral = await aweb_request(request)
-        response = await sync_to_async(chat_stream)(
-            get_runtime(), neutral, self.chat_options(request), asynchronous=True
-        )
+        response = await sync_to_async(chat_stream)(runtime, neutral, self.chat_options(request), asynchronous=True)
         return django_response(response)
 
 

@@ -97,16 +97,21 @@ _SECTION_OF = _sections_of_defaults()
 def set_defaults(config: dict[str, Any]) -> None:
     """``config.setdefault`` for every key in :data:`DEFAULTS` (the one place defaults live).
 
-    A setting the app gave inside a section dict (``CLAUDE_WEB_QUOTAS = {"STORE": "memory"}``) is not defaulted
-    under its own key as well: a single key wins over the section dict, so its default would silently replace
-    the app's value.
+    A setting the app gave inside a section dict (``CLAUDE_WEB_QUOTAS = {"STORE": "memory"}``), or under the
+    section's other spelling (``CLAUDE_WEB_STREAMING_MAX_STREAMS`` for ``CLAUDE_WEB_STREAM_MAX_STREAMS``), is not
+    defaulted under this key as well: the default would silently replace the app's value.
     """
+    given = {schema.flat_place(name) for name in config if isinstance(name, str) and name.startswith("CLAUDE_WEB_")}
     for key, value in DEFAULTS.items():
         if key in config:
             continue
         place = _SECTION_OF.get(key)
-        if place is not None and any(
-            isinstance(config.get(name), Mapping) and place[1] in config[name] for name in schema.section_keys(place[0])
+        if place is not None and (
+            place in given
+            or any(
+                isinstance(config.get(name), Mapping) and place[1] in config[name]
+                for name in schema.section_keys(place[0])
+            )
         ):
             continue
         config[key] = copy.deepcopy(value)  # never share a default dict between apps

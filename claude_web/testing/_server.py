@@ -1,14 +1,23 @@
 """The loopback socket server FakeClaude runs on: threaded HTTP/1.1 with keep-alive, chunked streams, and the
-socket-level faults (reset, mid-stream drop) carried out for real."""
+socket-level faults (reset, mid-stream drop) carried out for real.
+
+Each connection has its thread, but paced streams (events with a delay between them) are sent by one pacer thread
+per server once their first pause comes: thousands of stream threads each waking up between events spent more CPU
+fighting over the GIL (mostly in the kernel) than sending. The connection's thread waits, idle, until its stream
+is done.
+"""
 
 from __future__ import annotations
 
-import select
+import heapq
+import itertools
+import selectors
 import socket
 import socketserver
 import struct
 import threading
 import time
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -47,32 +56,6 @@ def _abort_socket(sock: socket.socket) -> None:
 
 class _Aborted(Exception):
     """The connection was aborted on purpose (reset / drop): stop serving it."""
-
-
-def _sleep_unless_closed(sock: socket.socket, seconds: float) -> bool:
-    """Sleep ``seconds`` between two events of a stream; ``False`` as soon as the client closes the connection
-    meanwhile (as a real server notices a client that hangs up while the model is still thinking)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return True
-        try:
-            readable, _, _ = select.select([sock], [], [], left)
-        except (OSError, ValueError):
-            return False
-        if not readable:
-            return True
-        try:
-            peeked = sock.recv(1, socket.MSG_PEEK)
-        except BlockingIOError:
-            continue
-        except OSError:
-            return False
-        if not peeked:
-            return False  # an orderly close (FIN) from the client
-        time.sleep(max(0.0, deadline - time.monotonic()))  # a pipelined request: it waits for this stream
-        return True
 
 
 class _Reader:
@@ -209,8 +192,9 @@ class _Handler(socketserver.BaseRequestHandler):
         if not keep_alive:
             head.append("connection: close")
         pending = bytearray(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        events = iter(response.events)
         try:
-            for action in response.events:
+            for action in events:
                 if isinstance(action, bytes):
                     pending += b"%x\r\n%s\r\n" % (len(action), action)
                     if len(pending) >= _COALESCE:
@@ -220,10 +204,10 @@ class _Handler(socketserver.BaseRequestHandler):
                 if pending:
                     sock.sendall(pending)
                     pending.clear()
-                if isinstance(action, Sleep):
-                    if not _sleep_unless_closed(sock, action.seconds):
-                        raise OSError("the client closed the connection")
-                elif action is DROP:
+                if isinstance(action, Sleep):  # the rest is paced: the pacer sends it, this thread waits
+                    self.server.pacer.send_rest(sock, events, action.seconds, response.on_abort)
+                    return keep_alive
+                if action is DROP:
                     _abort_socket(sock)
                     raise _Aborted
             pending += b"0\r\n\r\n"
@@ -235,6 +219,175 @@ class _Handler(socketserver.BaseRequestHandler):
                 response.on_abort()
             raise _Aborted from None
         return keep_alive
+
+
+class _PacedStream:
+    """The rest of one stream, sent by the pacer without ever blocking it (the socket is non-blocking meanwhile)."""
+
+    __slots__ = ("aborted", "done", "events", "finished", "on_abort", "pending", "sock", "watched")
+
+    def __init__(self, sock: socket.socket, events: Iterator[Any], on_abort: Callable[[], None] | None) -> None:
+        self.sock = sock
+        self.events = events
+        self.on_abort = on_abort
+        self.pending = bytearray()
+        self.finished = False  # every action taken, the end of the body queued
+        self.aborted = False
+        self.watched = False  # registered with the pacer's selector (to notice a client that hangs up)
+        self.done = threading.Event()
+
+    def _flush(self) -> bool:
+        """Send what the socket takes now; ``False`` when something is left (the client reads slowly)."""
+        try:
+            sent = self.sock.send(self.pending)
+        except BlockingIOError:
+            sent = 0
+        del self.pending[:sent]
+        return not self.pending
+
+    def step(self) -> float | None:
+        """Send what is due; the seconds until the next step, or ``None`` when the stream is over."""
+        try:
+            if self.pending and not self._flush():
+                return _RETRY_SEND
+            if self.finished:
+                return None
+            for action in self.events:
+                if isinstance(action, bytes):
+                    self.pending += b"%x\r\n%s\r\n" % (len(action), action)
+                elif isinstance(action, Sleep):
+                    self._flush()
+                    return action.seconds
+                elif action is DROP:
+                    self.aborted = True
+                    _abort_socket(self.sock)
+                    return None
+            self.pending += b"0\r\n\r\n"
+            self.finished = True
+            return None if self._flush() else _RETRY_SEND
+        except OSError:
+            self.aborted = True
+            if self.on_abort is not None:
+                self.on_abort()
+            return None
+
+
+_RETRY_SEND = 0.005
+
+
+class _Pacer:
+    """One thread that sends the paced part of every stream of a server, each step at its due time, and notices a
+    client that hangs up meanwhile (as a real server notices one that leaves while the model is still thinking): it
+    waits on one selector over every paced socket, so thousands of quiet streams cost no thread wake-ups."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _PacedStream]] = []
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+        self._joining: list[_PacedStream] = []
+        self._thread: threading.Thread | None = None
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+
+    def send_rest(
+        self, sock: socket.socket, events: Iterator[Any], pause: float, on_abort: Callable[[], None] | None
+    ) -> None:
+        """Send the rest of a stream after ``pause`` seconds; returns when it is sent, raises ``_Aborted`` when
+        the stream was dropped or the client went away."""
+        job = _PacedStream(sock, events, on_abort)
+        sock.setblocking(False)
+        with self._lock:
+            heapq.heappush(self._due, (time.monotonic() + pause, next(self._order), job))
+            self._joining.append(job)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="fake-claude-pacer", daemon=True)
+                self._thread.start()
+        self._wake()
+        job.done.wait()
+        if job.aborted:
+            raise _Aborted
+        sock.setblocking(True)
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"x")
+        except (BlockingIOError, OSError):
+            pass  # already awake, or shutting down
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                joining, self._joining = self._joining, []
+                timeout = max(0.0, self._due[0][0] - time.monotonic()) if self._due else None
+            for job in joining:
+                if not job.done.is_set():
+                    try:
+                        self._selector.register(job.sock, selectors.EVENT_READ, job)
+                        job.watched = True
+                    except (KeyError, ValueError, OSError):
+                        pass
+            for key, _ in self._selector.select(timeout):
+                if key.data is None:
+                    try:
+                        while self._wake_r.recv(4096):
+                            pass
+                    except (BlockingIOError, OSError):
+                        pass
+                    continue
+                self._readable(key.data)
+            now = time.monotonic()
+            while True:
+                with self._lock:
+                    if not self._due or self._due[0][0] > now:
+                        break
+                    _, _, job = heapq.heappop(self._due)
+                if job.done.is_set():
+                    continue  # it ended while waiting (the client went away)
+                try:
+                    wait = job.step()
+                except Exception:  # a broken stream must not stop the others
+                    job.aborted = True
+                    wait = None
+                if wait is None:
+                    self._end(job)
+                    continue
+                with self._lock:
+                    heapq.heappush(self._due, (time.monotonic() + wait, next(self._order), job))
+
+    def _readable(self, job: _PacedStream) -> None:
+        """A paced socket is readable: the client closed it (end the stream as aborted) or pipelined its next
+        request (stop watching; it waits for this stream)."""
+        try:
+            peeked = job.sock.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            return
+        except OSError:
+            peeked = b""
+        if peeked:
+            self._unwatch(job)
+            return
+        job.aborted = True
+        if job.on_abort is not None:
+            try:
+                job.on_abort()
+            except Exception:
+                pass
+        self._end(job)
+
+    def _unwatch(self, job: _PacedStream) -> None:
+        if job.watched:
+            job.watched = False
+            try:
+                self._selector.unregister(job.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+
+    def _end(self, job: _PacedStream) -> None:
+        self._unwatch(job)
+        job.done.set()
 
 
 class TrackedConnections:
@@ -275,9 +428,13 @@ class LoopbackServer(TrackedConnections, socketserver.ThreadingMixIn, socketserv
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
-    request_queue_size = 1024
+    # the listen backlog: thousands of streams may connect at once (bench/django_stream.py opens 2000); with 1024 the
+    # kernel dropped SYNs (ListenOverflows) and the retransmits 1 s, 3 s later ran into 5 s connect timeouts. The
+    # kernel caps it at net.core.somaxconn.
+    request_queue_size = 4096
 
     def __init__(self, address: tuple[str, int], app: FakeApp) -> None:
         self.app = app
+        self.pacer = _Pacer()
         self.init_tracking()
         super().__init__(address, _Handler)

@@ -2,7 +2,10 @@
 
 - :mod:`~claude_web.web.settings`: the one settings schema (Django ``CLAUDE_WEB``, Flask ``CLAUDE_WEB_*``,
   worker environment variables), parsed into frozen dataclasses;
-- :mod:`~claude_web.web.clients`: the one client registry (sync per process, async per event loop);
+- :mod:`~claude_web.web.clients`: the one client registry (sync per process, async per event loop), with
+  connection pools sized for the stream capacity (:mod:`~claude_web.web.pool`);
+- :mod:`~claude_web.web.streams`: the per-process stream cap and bodies that always give their slot back;
+  :mod:`~claude_web.web.asgi`: the ASGI gate that refuses a full process's streams before the framework;
 - :mod:`~claude_web.web.runtime`: one app's settings, clients, usage pipeline, quota and jobs;
 - :mod:`~claude_web.web.sse` and :mod:`~claude_web.web.events`: the one SSE writer and event translator;
 - :mod:`~claude_web.web.chat`: the chat rules; :mod:`~claude_web.web.errors`: the refusals;

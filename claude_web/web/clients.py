@@ -24,8 +24,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from .._client import Anthropic, AsyncAnthropic
+from .._constants import DEFAULT_TIMEOUT
 from ..usage import ModelPrice, UsageRecorder
 from .errors import RequestError
+from .pool import pooled_http_client
 from .settings import BACKENDS, ClientSettings, ConfigError, settings_from_env
 
 __all__ = ["ClientRegistry", "client_class", "import_string"]
@@ -98,6 +100,12 @@ def _accepted_kwargs(cls: Any) -> set[str] | None:
     return {p.name for p in parameters}
 
 
+def _takes_http_client(cls: Any) -> bool:
+    """Whether ``cls`` names ``http_client`` among its parameters (ours do; a ``**kwargs`` class is left alone)."""
+    accepted = _accepted_kwargs(cls)
+    return accepted is not None and "http_client" in accepted
+
+
 async def _close_with_loop(clients: dict[str, Any]) -> AsyncIterator[None]:
     """An async generator kept suspended for the life of a loop: the loop's ``shutdown_asyncgens`` closes it,
     and its ``finally`` closes the loop's clients on that loop, before the loop itself is closed."""
@@ -125,6 +133,8 @@ class ClientRegistry:
 
     ``context`` is the base ``usage_context`` of every client (the alias and backend are added); ``factory``
     (``callable(alias) -> client``) replaces the settings for sync clients, as jobs' ``CLIENT_FACTORY`` does.
+    ``stream_capacity`` (``STREAMING["MAX_STREAMS"]``) sizes the connection pool of every client built from settings
+    (see :mod:`claude_web.web.pool`).
     """
 
     def __init__(
@@ -136,6 +146,7 @@ class ClientRegistry:
         factory: Callable[[str], Any] | None = None,
         aliases: tuple[str, ...] | None = None,
         environ: Mapping[str, str] | None = None,
+        stream_capacity: int | None = None,
     ) -> None:
         if callable(clients) and not isinstance(clients, Mapping):
             factory, clients = clients, None
@@ -147,6 +158,7 @@ class ClientRegistry:
         self._pricing = pricing
         self._factory = factory
         self._environ = environ
+        self._capacity = stream_capacity
         self._lock = threading.RLock()  # get_async may build a factory client with get() while holding it
         self._pid = os.getpid()
         self._sync: dict[str, Any] = {}
@@ -224,6 +236,10 @@ class ClientRegistry:
         kwargs = self._kwargs(cfg, cls)
         if asynchronous:
             kwargs.pop("http_client", None)  # a sync httpx.Client (or another loop's) must not leak in here
+        if "http_client" not in kwargs and _takes_http_client(cls):
+            kwargs["http_client"] = pooled_http_client(
+                cfg.pool, self._capacity, asynchronous=asynchronous, timeout=kwargs.get("timeout", DEFAULT_TIMEOUT)
+            )
         try:
             return cls(**kwargs)
         except ImportError as exc:  # the platform clients import boto3 / google-auth when built

@@ -79,7 +79,11 @@ class WebRuntime:
         self.on_quota_exceeded = on_quota_exceeded
         self._budget_store = budget_store
         self.clients = ClientRegistry(
-            settings.clients, recorder=self.record, pricing=settings.pricing.table, environ=environ
+            settings.clients,
+            recorder=self.record,
+            pricing=settings.pricing.table,
+            environ=environ,
+            stream_capacity=settings.streaming.max_streams,
         )
         self.chat_policy = settings.chat.policy()
         self.streams = StreamSlots(settings.streaming.max_streams)

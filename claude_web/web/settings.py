@@ -35,6 +35,7 @@ from .assistants import (
     parse_assistants,
     parse_conversations,
 )
+from .pool import POOL_KEYS, PoolSettings
 
 __all__ = [
     "BACKENDS",
@@ -44,6 +45,7 @@ __all__ = [
     "ConfigError",
     "ConversationSettings",
     "JobsSettings",
+    "PoolSettings",
     "PricingSettings",
     "QuotaSettings",
     "StreamingSettings",
@@ -105,7 +107,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 """Every default, in one place: ``None`` means "unset" (for ``CHAT``: derived, e.g. ``MODELS`` from
 ``DEFAULT_MODEL``, ``CLIENT`` from ``DEFAULT_CLIENT``; for ``JOBS``: the jobs code's own defaults)."""
-_CLIENT_KEYS = ("BACKEND", "OPTIONS", "ASYNC_BACKEND", "API_KEY_ENV")
+_CLIENT_KEYS = ("BACKEND", "OPTIONS", "ASYNC_BACKEND", "API_KEY_ENV", "POOL")
 _SECRET_WORDS = ("key", "token", "secret", "password", "credential")
 USAGE_STORAGES = ("auto", "sqlalchemy", "log", "none")
 QUOTA_STORES = ("cache", "redis", "database", "memory")
@@ -224,12 +226,15 @@ class ClientSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
     async_backend: str | None = None
     api_key_env: str | None = None
+    pool: PoolSettings = field(default_factory=PoolSettings)
+    """The connection pool of the clients built for this entry (``POOL``; see :mod:`claude_web.web.pool`)."""
 
     def __repr__(self) -> str:  # never show credentials
         return (
             f"ClientSettings(alias={self.alias!r}, backend={self.backend!r}, options={redact(self.options)!r}"
             + (f", async_backend={self.async_backend!r}" if self.async_backend else "")
             + (f", api_key_env={self.api_key_env!r}" if self.api_key_env else "")
+            + (f", pool={self.pool!r}" if self.pool != PoolSettings() else "")
             + ")"
         )
 
@@ -489,8 +494,20 @@ def _parse_clients(raw: Any, where: Where) -> dict[str, ClientSettings]:
         if async_backend is not None and (not isinstance(async_backend, str) or ":" not in async_backend):
             raise _fail(at["ASYNC_BACKEND"], f"must be a 'module:Class' path, not {async_backend!r}", "'pkg.mod:Cls'")
         key_env = _optional_str(entry.get("API_KEY_ENV"), at["API_KEY_ENV"], "MY_ANTHROPIC_KEY")
-        parsed[alias] = ClientSettings(alias, backend, dict(options), async_backend, key_env)
+        pool = _parse_pool(entry.get("POOL"), at["POOL"])
+        parsed[alias] = ClientSettings(alias, backend, dict(options), async_backend, key_env, pool)
     return parsed
+
+
+def _parse_pool(raw: Any, where: Where) -> PoolSettings:
+    data = _mapping({} if raw is None else raw, where, "{'MAX_CONNECTIONS': 2100, 'TIMEOUT': 10.0}")
+    _check_keys(data, POOL_KEYS, where)
+    most, keep = data.get("MAX_CONNECTIONS"), data.get("MAX_KEEPALIVE")
+    return PoolSettings(
+        max_connections=None if most is None else _positive_int(most, where["MAX_CONNECTIONS"], 2100),
+        max_keepalive=None if keep is None else _positive_int(keep, where["MAX_KEEPALIVE"], 2100),
+        timeout=_positive_number(data.get("TIMEOUT", PoolSettings.timeout), where["TIMEOUT"], 10.0),
+    )
 
 
 _LEGACY_OPTIONS = ("base_url", "api_key", "timeout", "max_retries", "default_headers")
@@ -707,6 +724,12 @@ def section_keys(section: str) -> tuple[str, ...]:
 
 # keys of the first release that do not follow CLAUDE_WEB_<SECTION>_<KEY>
 _RENAMED = {"REQUEST_ID_HEADER": ("STREAMING", "REQUEST_ID_HEADER")}
+
+
+def flat_place(name: str) -> tuple[str, str | None] | None:
+    """``"CLAUDE_WEB_STREAM_MAX_STREAMS"`` -> ``("STREAMING", "MAX_STREAMS")``: the setting a flat key names,
+    whichever spelling of its section it uses (``None`` for a key that names none)."""
+    return _split_flat(name[len("CLAUDE_WEB_") :]) if name.startswith("CLAUDE_WEB_") else None
 
 
 def _split_flat(name: str) -> tuple[str, str | None] | None:

@@ -28,14 +28,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 class UvicornThread:
     """Django's ASGI application served by uvicorn in a thread of this process (same settings, same test DB)."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Any = None) -> None:
         from django.core.asgi import get_asgi_application
 
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(get_asgi_application(), lifespan="off", log_level="warning", loop="asyncio")
+        app = get_asgi_application() if app is None else app
+        config = uvicorn.Config(app, lifespan="off", log_level="warning", loop="asyncio")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -190,3 +191,75 @@ def test_heartbeats_while_claude_is_quiet(
     first_text = names.index("text")
     assert names.index("comment", 1) < first_text  # heartbeats came while waiting, before the answer
     assert names[-1] == "done"
+
+
+def _runtime_streams() -> Any:
+    from claude_web_django.runtime import get_runtime
+
+    return get_runtime().streams
+
+
+def test_full_capacity_answers_503_fast_and_a_disconnect_frees_the_slot(
+    endpoint: tuple[str, str], claude_web_settings: Any, fake_claude: Any, user: Any
+) -> None:
+    """STREAMING["MAX_STREAMS"] = 1: a second stream gets 503 + Retry-After at once (no upstream call); the browser
+    hanging up mid-stream gives the slot back, so the next stream is served."""
+    server_url, path = endpoint
+    claude_web_settings(STREAMING={"MAX_STREAMS": 1})
+    fake_claude.queue(text(" ".join(f"w{i}" for i in range(60)), chunks=60, event_delay=0.1))
+    with logged_in(server_url, user) as http:
+        with http.stream("POST", path, json=chat_body()) as response:
+            lines = response.iter_lines()  # kept open: closing this iterator would hang up
+            assert "event: text" in (next(lines) for _ in range(40))
+            assert _runtime_streams().used == 1
+            upstream_calls = len(fake_claude.requests)
+            started = time.monotonic()
+            refused = http.post(path, json=chat_body())
+            elapsed = time.monotonic() - started
+            assert refused.status_code == 503
+            assert refused.headers["Retry-After"] == "2"
+            assert refused.json()["error"]["type"] == "too_many_streams"
+            assert elapsed < 1.0  # answered at once, not after a wait
+            assert len(fake_claude.requests) == upstream_calls  # refused before any upstream call
+        # leaving the block hangs up mid-stream
+        assert fake_claude.wait_for_stream_abort(timeout=10.0)
+        assert wait_for(lambda: _runtime_streams().used == 0), "the slot was not given back"
+        fake_claude.queue(text("served again"))
+        with http.stream("POST", path, json=chat_body()) as response:
+            assert response.status_code == 200
+            assert read_events(response)[-1][1] == "done"
+    assert wait_for(lambda: _runtime_streams().used == 0)
+
+
+def test_asgi_capacity_gate_refuses_before_django(claude_web_settings: Any, fake_claude: Any, user: Any) -> None:
+    """claude_web_django.asgi.get_asgi_application(): a full process answers the stream URLs with the same 503 +
+    Retry-After, without Django's request machinery (no request_started signal); other URLs are untouched."""
+    from django.core.signals import request_started
+
+    from claude_web_django.asgi import get_asgi_application
+
+    claude_web_settings(STREAMING={"MAX_STREAMS": 1})
+    started: list[object] = []
+
+    def count(**kwargs: Any) -> None:
+        started.append(kwargs.get("sender"))
+
+    request_started.connect(count, weak=False)
+    try:
+        with UvicornThread(get_asgi_application()) as server, logged_in(server.url, user) as http:
+            fake_claude.queue(text(" ".join(f"w{i}" for i in range(40)), chunks=40, event_delay=0.1))
+            with http.stream("POST", "/claude/achat/", json=chat_body()) as response:
+                lines = response.iter_lines()
+                assert "event: text" in (next(lines) for _ in range(40))
+                before = len(started)
+                for path in ("/claude/achat/", "/claude/chat/"):
+                    refused = http.post(path, json=chat_body())
+                    assert refused.status_code == 503
+                    assert refused.headers["Retry-After"] == "2"
+                    assert refused.json()["error"]["type"] == "too_many_streams"
+                assert len(started) == before  # Django never saw them
+                assert http.get("/claude/usage/").status_code == 200  # not a stream URL: Django answers
+                assert len(started) == before + 1
+            assert wait_for(lambda: _runtime_streams().used == 0)
+    finally:
+        request_started.disconnect(count)

@@ -216,3 +216,9 @@ def test_user_loader_from_a_dotted_path(make_app: Any) -> None:
         import getpass
 
         assert t.claude.request_metadata()["user_id"] == getpass.getuser()
+
+
+def test_a_setting_under_the_other_spelling_of_its_section_is_not_overridden_by_a_default(make_app: Any) -> None:
+    t = make_app(CLAUDE_WEB_STREAMING_MAX_STREAMS=7, CLAUDE_WEB_QUOTAS_KEY_PREFIX="mine")
+    settings = get_state(t.app).settings
+    assert settings.streaming.max_streams == 7 and settings.quotas.key_prefix == "mine"

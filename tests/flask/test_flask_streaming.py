@@ -243,3 +243,38 @@ def test_heartbeats_while_claude_is_quiet(make_app: Any, serve: Any, fake_claude
     assert order.count("heartbeat") >= 3, order
     assert order.index("heartbeat") < order.index("text")
     assert order[-1] == "done"
+
+
+def test_full_capacity_answers_503_fast_and_a_disconnect_frees_the_slot(
+    make_app: Any, serve: Any, fake_claude: Any
+) -> None:
+    """CLAUDE_WEB_STREAM_MAX_STREAMS = 1 under a threaded WSGI server: a second stream gets 503 + Retry-After at
+    once, without an upstream call; the browser hanging up mid-stream gives the slot back."""
+    fake_claude.queue(text("word " * 200, chunks=200, event_delay=0.05))
+    t = make_app(CLAUDE_WEB_STREAM_MAX_STREAMS=1)
+    slots = t.app.extensions["claude_web"].runtime.streams
+    server = serve(t.app)
+    url = f"{server.url}/claude/chat"
+    with httpx.Client(timeout=10) as http:
+        with http.stream("POST", url, json=chat_body()) as response:
+            lines = response.iter_lines()  # kept open: closing this iterator would hang up
+            assert "event: text" in (next(lines) for _ in range(40))
+            assert slots.used == 1
+            upstream_calls = len(fake_claude.requests)
+            started = time.monotonic()
+            refused = http.post(url, json=chat_body())
+            elapsed = time.monotonic() - started
+            assert refused.status_code == 503
+            assert refused.headers["Retry-After"] == "2"
+            assert refused.json()["error"]["type"] == "too_many_streams"
+            assert elapsed < 1.0
+            assert len(fake_claude.requests) == upstream_calls
+        assert fake_claude.wait_for_stream_abort(timeout=10)
+        deadline = time.monotonic() + 10
+        while slots.used and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert slots.used == 0, "the slot was not given back"
+        fake_claude.queue(text("served again"))
+        resp, chunks = post_stream(url, chat_body())
+        assert resp.status_code == 200
+        assert parse_sse("".join(c for _, c in chunks))[-1]["event"] == "done"

@@ -11,7 +11,7 @@ right status (see :mod:`claude_web.web.errors`); handlers never raise for bad in
 """
 
 from .aisdk import aisdk_chat, aisdk_resume, aisdk_stop
-from .chat import ChatOptions, chat_params, chat_stream, stream_response
+from .chat import ChatOptions, capacity_refusal, chat_params, chat_stream, stream_response
 from .common import error_response, guarded
 from .conversations import (
     ConversationUrls,
@@ -36,6 +36,7 @@ __all__ = [
     "aisdk_chat",
     "aisdk_resume",
     "aisdk_stop",
+    "capacity_refusal",
     "chat_params",
     "chat_stream",
     "conversation_collection",

@@ -4,13 +4,15 @@ The answer comes in our event vocabulary, or in the AI SDK's UI message stream (
 or ``?protocol=ai-sdk``): then the body is ``useChat``'s (``{id, messages: UIMessage[], trigger, ...}``), whose
 text parts become the ``messages`` (the other fields: ``model``, ``max_tokens``... as in our body).
 
-Order of checks, each answered before any upstream call: login (401), JSON content type (415) and body size
-(400), the body against the chat rules (400 naming the field), the budgets (429 + ``Retry-After``: the call's
-worst case is reserved), stream capacity (503 + ``Retry-After``; the reservation is given back). Then the answer
-streams: sync bodies for WSGI, async bodies (the serving loop's client) for ASGI; when the browser goes away the
-body is closed and so is the upstream stream (usage ``aborted``). A sync body reads upstream on a thread of its
-own while the server's thread writes a heartbeat every ``STREAMING["HEARTBEAT"]`` seconds, so a silent upstream
-cannot hide a browser that went away: the next heartbeat fails to write, and the upstream read is interrupted then.
+Order of checks, each answered before any upstream call: stream capacity first (503 + ``Retry-After``: a full
+process does no other work for a stream it cannot serve, and counts nothing against the budgets; async views make
+this check on the event loop, before any thread hop), then login (401), JSON content type (415) and body size
+(400), the body against the chat rules (400 naming the field), the budgets (429 + ``Retry-After``: the call's worst
+case is reserved); the slot is taken last. Then the answer streams: sync bodies for WSGI, async bodies (the
+serving loop's client) for ASGI; when the browser goes away the body is closed and so is the upstream stream (usage
+``aborted``). A sync body reads upstream on a thread of its own while the server's thread writes a heartbeat every
+``STREAMING["HEARTBEAT"]`` seconds, so a silent upstream cannot hide a browser that went away: the next heartbeat
+fails to write, and the upstream read is interrupted then.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from ..chat import ChatPolicy
 from ..events import abrowser_events, browser_events, safe_error
 from ..http import WebRequest, WebResponse
 from ..sse import StreamProtocol, awrite_events, sse_headers, stream_protocol, write_events
-from .common import AsyncGuardedBody, GuardedBody, guarded, json_body, protocol_name, require_login
+from .common import AsyncGuardedBody, GuardedBody, error_response, guarded, json_body, protocol_name, require_login
 
 if TYPE_CHECKING:
     from ..runtime import WebRuntime
 
-__all__ = ["ChatOptions", "chat_params", "chat_stream", "stream_response"]
+__all__ = ["ChatOptions", "capacity_refusal", "chat_params", "chat_stream", "stream_response"]
 
 log = logging.getLogger("claude_web.web")
 
@@ -56,6 +58,16 @@ class ChatOptions:
 DEFAULT_OPTIONS = ChatOptions()
 
 
+def capacity_refusal(runtime: WebRuntime) -> WebResponse | None:
+    """The 503 (``too_many_streams``, ``Retry-After``) when the process is at its stream capacity, else ``None``.
+
+    No I/O: async views call it on the event loop before anything else, so a full process answers at once.
+    """
+    if runtime.streams.full:
+        return error_response(runtime.streams.refusal())
+    return None
+
+
 def chat_params(
     runtime: WebRuntime, request: WebRequest, options: ChatOptions = DEFAULT_OPTIONS
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -70,6 +82,7 @@ def chat_params(
     params = policy.validate(body)
     if options.prepare is not None:
         params = options.prepare(request, params)
+    runtime.streams.check()  # full now: refuse before the quota counts this request (stream_response takes the slot)
     key = options.quota_key(request) if options.quota_key is not None else request.quota_key
     admitted = runtime.admit(key, params, alias=options.alias)
     return params, admitted
@@ -80,6 +93,9 @@ def chat_stream(
     runtime: WebRuntime, request: WebRequest, options: ChatOptions = DEFAULT_OPTIONS, *, asynchronous: bool = False
 ) -> WebResponse:
     """``POST`` chat body -> ``text/event-stream`` (or the refusal as JSON)."""
+    refused = capacity_refusal(runtime)
+    if refused is not None:
+        return refused
     params, admitted = chat_params(runtime, request, options)
     return stream_response(
         runtime,
@@ -122,34 +138,35 @@ def stream_response(
     name = alias or runtime.settings.chat.client
     interval = runtime.settings.streaming.heartbeat if heartbeat is None else heartbeat
     proto = stream_protocol(protocol)
-    try:
-        runtime.streams.acquire()
-    except Exception:
-        runtime.release(usage_context)  # no call will settle what the admission reserved
-        raise
 
     def release() -> None:  # the body ended: a reservation no record settled (the call never started) goes back
         runtime.streams.release()
         runtime.release(usage_context)
 
     headers = sse_headers(request.request_id, protocol=proto)
-    if asynchronous:
-        usage_context = otel.with_parent(usage_context)  # the client is made later, on the serving loop
-        events = _async_events(runtime, request, name, params, usage_context)
-        body: Any = AsyncGuardedBody(awrite_events(events, heartbeat=interval, protocol=proto), release)
-        return WebResponse(200, headers, astream=body)
-    client = runtime.client_for(request, name, usage_context)
-    watch = runtime.watch(client.usage_context, params)
-    upstream = _Upstream()
-    source = _sync_events(lambda: client.messages.stream(**params), client.pricing, watch, upstream)
-    frames = write_events(
-        source,
-        heartbeat=interval,
-        protocol=proto,
-        source_thread=True,
-        interrupt=upstream.interrupt,
-        thread_done=runtime.thread_done,
-    )
+    try:
+        if asynchronous:
+            usage_context = otel.with_parent(usage_context)  # the client is made later, on the serving loop
+            events = _async_events(runtime, request, name, params, usage_context)
+            body: Any = awrite_events(events, heartbeat=interval, protocol=proto)
+            runtime.streams.acquire()  # the last step: from here the guarded body gives the slot back
+            return WebResponse(200, headers, astream=AsyncGuardedBody(body, release))
+        client = runtime.client_for(request, name, usage_context)
+        watch = runtime.watch(client.usage_context, params)
+        upstream = _Upstream()
+        source = _sync_events(lambda: client.messages.stream(**params), client.pricing, watch, upstream)
+        frames = write_events(
+            source,
+            heartbeat=interval,
+            protocol=proto,
+            source_thread=True,
+            interrupt=upstream.interrupt,
+            thread_done=runtime.thread_done,
+        )
+        runtime.streams.acquire()
+    except Exception:
+        runtime.release(usage_context)  # no call will settle what the admission reserved
+        raise
     return WebResponse(200, headers, stream=GuardedBody(frames, release))
 
 
