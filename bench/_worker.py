@@ -59,7 +59,8 @@ def bench_create(lib: str, base_url: str, n: int) -> dict[str, Any]:
 
 def _stream_body(marker: str) -> dict[str, Any]:
     # FakeClaude scripts are queued by run.py; the body only has to be valid.
-    return {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": marker}]}
+    # max_tokens above any scripted answer: FakeClaude, like the API, cuts an answer at max_tokens
+    return {"model": "claude-sonnet-4-5", "max_tokens": 1_000_000, "messages": [{"role": "user", "content": marker}]}
 
 
 def bench_stream(lib: str, base_url: str, scenario: str) -> dict[str, Any]:
