@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .relay import RedisRelay, RelayEvent
+# The relay (``claude_web.relay.RedisRelay``) and its events (``RelayEvent``) are typed ``Any`` here: the relay
+# module builds its hubs, so this module does not import it back.
+RedisRelay = Any
+RelayEvent = Any
 
 __all__ = ["HubCursor", "ReadHub"]
 
@@ -230,13 +232,11 @@ class ReadHub:
         self.position.clear()
 
     def _hand_over(self, reply: Any) -> None:
-        from .relay import _entry
-
         for stream, entries in reply or ():
             readers = self.readers.get(stream)
             if not readers or not entries:
                 continue  # everybody left meanwhile
-            events = [_entry(entry) for entry in entries]
+            events = [self.relay.entry_event(entry) for entry in entries]
             self.position[stream] = events[-1].id
             for cursor in list(readers):
                 cursor.push(events)

@@ -214,6 +214,11 @@ class Relay(abc.ABC):
         """The newest event of the job's log, or ``None`` when nothing was published yet."""
 
     # -- async twins (used by :meth:`aevents`) --------------------------------------------------------------
+    @staticmethod
+    def entry_event(entry: Any) -> RelayEvent:
+        """A stream entry as it comes from Redis (``(id, fields)``) as a :class:`RelayEvent`."""
+        return _entry(entry)
+
     async def aread(
         self, job_id: str, after: str, *, block_ms: int | None = None, count: int = 500
     ) -> list[RelayEvent]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from .pricing import (
     DEFAULT_PRICING,
@@ -31,10 +31,6 @@ from .pricing import (
     format_cost,
     price_for,
 )
-
-if TYPE_CHECKING:
-    from .otel._calls import CallTelemetry
-    from .otel._content import OutputCollector
 
 __all__ = [
     "DEFAULT_PRICING",
@@ -217,11 +213,12 @@ class UsageTracker:
         # what the span needs beyond the record (see claude_web.otel): None until the answer says
         self.response_id: str | None = None
         self.stop_reason: str | None = None
-        self.call: CallTelemetry | None = None  # the call's span and metrics while OpenTelemetry is live
-        self.collector: OutputCollector | None = None  # a stream's content, when content capture is on
+        # (claude_web.otel's CallTelemetry and OutputCollector; not imported here: the telemetry imports this module)
+        self.call: Any = None  # the call's span and metrics while OpenTelemetry is live
+        self.collector: Any = None  # a stream's content, when content capture is on
         self._message_content: Any = None
 
-    def attach(self, call: CallTelemetry | None) -> None:
+    def attach(self, call: Any) -> None:
         """Tie the call's telemetry to this record: it ends when :meth:`finish` does."""
         self.call = call
         self.collector = call.collector if call is not None else None

@@ -301,7 +301,7 @@ class JobService:
         protocol: str | StreamProtocol | None = None,
     ) -> Iterator[bytes]:
         """An SSE body (heartbeat comments included) for a streaming response, through the one SSE writer, in
-        ``protocol`` (ours by default, or ``"ai-sdk"``: see :func:`claude_web.web.sse.stream_protocol`)."""
+        ``protocol`` (ours by default, or ``"ai-sdk"``: see :func:`claude_web.web.protocols.stream_protocol`)."""
         events = self.events(job_id, owner, last_event_id, heartbeats=True, timeout=timeout)
         events = otel_jobs.watched(events, lambda: self.relay.get_job(job_id), last_event_id)  # no-op without OTel
         return write_events(events, heartbeat=self.heartbeat, retry=retry, protocol=protocol)

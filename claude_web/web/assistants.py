@@ -29,10 +29,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .settings import ChatSettings, ClientSettings, Where
+from ._values import Where
+
+
+class ChatDefaults(Protocol):
+    """What an assistant takes from the ``CHAT`` settings when it does not say (the schema's ``ChatSettings``)."""
+
+    @property
+    def client(self) -> str: ...
+
+    @property
+    def default_model(self) -> str: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
 
 __all__ = [
     "ASSISTANT_KEYS",
@@ -140,10 +153,10 @@ class ConversationSettings:
 
 
 def parse_assistants(
-    raw: Any, where: Where, chat: ChatSettings, clients: Mapping[str, ClientSettings]
+    raw: Any, where: Where, chat: ChatDefaults, clients: Mapping[str, Any]
 ) -> dict[str, AssistantSettings]:
     """The ``ASSISTANTS`` section; without it (or empty) one ``default`` assistant built from ``CHAT``."""
-    from .settings import _check_keys, _fail, _mapping, _positive_int, _str
+    from ._values import _check_keys, _fail, _mapping, _positive_int, _str
 
     example = "{'default': {'MODEL': 'claude-haiku-4-5', 'SYSTEM': 'You are ...', 'TOOLS': ['myapp.tools.search']}}"
     data = {} if raw is None else _mapping(raw, where, example)
@@ -196,13 +209,13 @@ def parse_assistants(
 
 
 def _seconds(value: Any, where: Where) -> float:
-    from .settings import _positive_number
+    from ._values import _positive_number
 
     return _positive_number(value, where, 30.0)
 
 
 def _text(value: Any, where: Where) -> str:
-    from .settings import _fail
+    from ._values import _fail
 
     if not isinstance(value, str):
         raise _fail(where, f"must be a string, not {value!r}", "'Calculator'")
@@ -210,7 +223,7 @@ def _text(value: Any, where: Where) -> str:
 
 
 def _choice(value: Any, choices: tuple[str, ...], where: Where, *, dotted: bool = False) -> str:
-    from .settings import _fail
+    from ._values import _fail
 
     if isinstance(value, str) and (value in choices or (dotted and (":" in value or "." in value))):
         return value
@@ -222,7 +235,7 @@ def parse_conversations(
     data: Mapping[str, Any], where: Where, assistants: Mapping[str, AssistantSettings]
 ) -> ConversationSettings:
     """The ``CONVERSATIONS`` section (already merged with its defaults)."""
-    from .settings import _bool, _check_keys, _fail, _positive_int, _str
+    from ._values import _bool, _check_keys, _fail, _positive_int, _str
 
     _check_keys(data, CONVERSATION_KEYS, where)
     default = _str(data["DEFAULT_ASSISTANT"], where["DEFAULT_ASSISTANT"], "default")

@@ -14,6 +14,9 @@ from typing import Any
 
 __all__ = [
     "AuthenticationRequired",
+    "JOBS_UNAVAILABLE",
+    "is_store_down",
+    "jobs_unavailable",
     "Conflict",
     "Forbidden",
     "NotFound",
@@ -103,3 +106,26 @@ class ServiceUnavailable(WebError):
 
     def __init__(self, type: str, message: str, *, retry_after: int = 5) -> None:
         super().__init__(message, type=type, headers={"Retry-After": str(retry_after)})
+
+
+JOBS_UNAVAILABLE = "jobs_unavailable"
+
+
+def is_store_down(exc: BaseException) -> bool:
+    """A Redis connection or timeout error (checked by name: redis-py is an optional dependency)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return type(exc).__module__.startswith("redis") and bool(
+        names & {"ConnectionError", "TimeoutError", "BusyLoadingError"}
+    )
+
+
+def jobs_unavailable(exc: BaseException) -> ServiceUnavailable:
+    """The 503 of jobs whose store (Redis) cannot be reached; the cause goes to the log."""
+    import logging
+
+    logging.getLogger("claude_web.web").error(
+        "claude-web jobs are unavailable: the job store cannot be reached (%s: %s)", type(exc).__name__, exc
+    )
+    return ServiceUnavailable(
+        JOBS_UNAVAILABLE, "Background jobs are unavailable right now: the job store cannot be reached."
+    )

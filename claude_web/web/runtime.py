@@ -24,7 +24,7 @@ from .._client import Anthropic, AsyncAnthropic
 from ..quotas import QuotaExceeded
 from ..usage import UsageRecord
 from .clients import ClientRegistry, import_string
-from .errors import ServiceUnavailable, WebError
+from .errors import ServiceUnavailable, WebError, is_store_down, jobs_unavailable
 from .http import Principal, WebRequest
 from .settings import QuotaSettings, WebSettings, parse_settings
 from .streams import StreamSlots
@@ -324,6 +324,17 @@ class WebRuntime:
                 if self._jobs is None:
                     self._jobs = self._build_jobs()
         return self._jobs
+
+    def job_service(self) -> JobService:
+        """:attr:`jobs`, or the 503 ``jobs_unavailable`` when its store (Redis) cannot be reached (logged)."""
+        try:
+            return self.jobs
+        except WebError:
+            raise
+        except Exception as exc:
+            if is_store_down(exc):
+                raise jobs_unavailable(exc) from exc
+            raise
 
     def jobs_config(self) -> Any:
         from ..jobs import JobsConfig

@@ -28,7 +28,6 @@ from ._threads import END, QUIET, SourceThread
 
 __all__ = [
     "OPEN_COMMENT",
-    "PROTOCOLS",
     "SSE_HEADERS",
     "SSEStreamEncoder",
     "StreamProtocol",
@@ -37,7 +36,7 @@ __all__ = [
     "encode_event",
     "probe_delay",
     "sse_headers",
-    "stream_protocol",
+    "own_protocol",
     "write_events",
 ]
 
@@ -230,7 +229,7 @@ class StreamProtocol:
     ``replay`` says how a resume works: ``False`` (ours) continues after ``Last-Event-ID``; ``True`` (the AI SDK's)
     sends the whole stream again from its first event, because the client rebuilds the message from it.
 
-    >>> proto = stream_protocol("events")
+    >>> proto = own_protocol("events")
     >>> proto.name, proto.replay, proto.headers()
     ('events', False, {})
     """
@@ -256,32 +255,16 @@ class StreamProtocol:
         raise exc
 
 
-PROTOCOLS = ("events", "ai-sdk")
-"""The protocol names endpoints accept (``?protocol=...``, view and blueprint options)."""
-
-
-def stream_protocol(
-    protocol: str | StreamProtocol | None = None,
-    *,
-    message_id: str | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> StreamProtocol:
-    """A new protocol instance for one response: ``None``/``"events"`` (ours) or ``"ai-sdk"``; an instance is
-    returned as it is. ``message_id`` and ``metadata`` go to the AI SDK's ``start`` chunk (ours ignores them).
-    ``ValueError`` for another name.
-
-    >>> stream_protocol("ai-sdk", message_id="turn-1").headers()
-    {'x-vercel-ai-ui-message-stream': 'v1'}
-    """
+def own_protocol(protocol: str | StreamProtocol | None) -> StreamProtocol:
+    """``protocol`` as an instance: ours for ``None``/``"events"``; another protocol must come as an instance
+    (made by :func:`claude_web.web.protocols.stream_protocol`, which knows every protocol by name)."""
     if isinstance(protocol, StreamProtocol):
         return protocol
     if protocol is None or protocol == "events":
         return StreamProtocol()
-    if protocol == "ai-sdk":
-        from .aisdk import UIMessageStreamProtocol
-
-        return UIMessageStreamProtocol(message_id=message_id, metadata=metadata)
-    raise ValueError(f"unknown stream protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
+    raise ValueError(
+        f"stream protocol {protocol!r}: pass an instance made by claude_web.web.protocols.stream_protocol()"
+    )
 
 
 def write_events(
@@ -296,7 +279,7 @@ def write_events(
     thread_done: Callable[[], None] | None = None,
 ) -> Iterator[bytes]:
     """The body of an event-stream response from a sync iterator of events, in ``protocol`` (ours by default;
-    see :func:`stream_protocol`).
+    see :func:`claude_web.web.protocols.stream_protocol`).
 
     ``(name, payload)`` items get ids ``start_id + 1, ...``; items with their own ``id`` (relay events) keep it.
     Closing the body closes ``events``.
@@ -310,10 +293,10 @@ def write_events(
     ``stream.interrupt``) to wake the source thread, which closes ``events`` there; ``thread_done`` runs last on
     the source thread (Django closes that thread's database connections).
 
-    >>> body = write_events(stream_events(), heartbeat=15, source_thread=True, interrupt=upstream.interrupt)
+    For example ``write_events(events, heartbeat=15, source_thread=True, interrupt=upstream.interrupt)``.
     """
     encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id, spread=source_thread)
-    proto = stream_protocol(protocol)
+    proto = own_protocol(protocol)
     if source_thread:
         return _write_from_thread(events, encoder, retry, proto, interrupt, thread_done)
     return _write(events, encoder, retry, proto)
@@ -402,7 +385,7 @@ async def awrite_events(
     """The async twin of :func:`write_events`; heartbeats go out whenever the source is quiet for ``heartbeat``
     seconds (also before the first event). Cancelling or closing the body closes ``events``."""
     encoder = SSEStreamEncoder(heartbeat=heartbeat, start_id=start_id, spread=True)
-    proto = stream_protocol(protocol)
+    proto = own_protocol(protocol)
     pending: asyncio.Future[Any] | None = None
     try:
         yield _opening(retry)

@@ -30,9 +30,10 @@ from claude_web.web.handlers import (
 )
 from claude_web.web.handlers.common import protocol_name
 from claude_web.web.http import Principal, WebRequest
+from claude_web.web.protocols import stream_protocol
 from claude_web.web.runtime import WebRuntime
 from claude_web.web.settings import parse_settings
-from claude_web.web.sse import StreamProtocol, awrite_events, sse_headers, stream_protocol, write_events
+from claude_web.web.sse import StreamProtocol, awrite_events, sse_headers, write_events
 
 MODEL = "claude-haiku-4-5"
 

@@ -24,13 +24,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._estimate import WorstCase, worst_case_of
 from ._plan import cost_units, is_held, plan
-
-if TYPE_CHECKING:
-    from ._manager import Budgets
 
 __all__ = ["Watch"]
 
@@ -56,7 +53,8 @@ class Watch:
         "_budgets", "_job", "_lines", "_need", "_next", "_params", "_reserved", "_ttl", "_warned", "res_id", "stopped",
     )  # fmt: skip
 
-    def __init__(self, budgets: Budgets, res_id: str, context: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    def __init__(self, budgets: Any, res_id: str, context: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+        # ``budgets`` is the app's :class:`~claude_web.web.budgets.Budgets` (not imported: it imports this module)
         self._budgets = budgets
         self.res_id = res_id
         self._params = params

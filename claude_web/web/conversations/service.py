@@ -26,7 +26,6 @@ from .turn import CALL_DONE
 
 if TYPE_CHECKING:
     from ...jobs import Job, JobService
-    from ..runtime import WebRuntime
 
 __all__ = ["MAX_TITLE_CHARS", "ConversationService", "export", "export_conversation", "title_from"]
 
@@ -90,7 +89,7 @@ def export(
 class ConversationService:
     """Conversations of one app (a :class:`~claude_web.web.runtime.WebRuntime`)."""
 
-    def __init__(self, runtime: WebRuntime) -> None:
+    def __init__(self, runtime: Any) -> None:  # the app's WebRuntime (not imported: the runtime imports this)
         self.runtime = runtime
 
     @property
@@ -100,9 +99,8 @@ class ConversationService:
 
     @property
     def jobs(self) -> JobService:
-        from ..handlers.jobs import _service
-
-        return _service(self.runtime)
+        service: JobService = self.runtime.job_service()
+        return service
 
     # -- lookups ------------------------------------------------------------------------------------------
     def assistant(self, name: Any) -> AssistantSettings:
@@ -113,7 +111,8 @@ class ConversationService:
         if not isinstance(name, str) or name not in assistants:
             known = ", ".join(sorted(assistants))
             raise RequestError("assistant", f"There is no assistant called {name!r}. Choose one of: {known}.")
-        return assistants[name]
+        found: AssistantSettings = assistants[name]
+        return found
 
     def get(self, conversation_id: Any, owner: str) -> Conversation:
         """``owner``'s conversation; 404 for anybody else's, a deleted one or a missing one."""

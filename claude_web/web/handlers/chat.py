@@ -26,7 +26,8 @@ from ... import otel
 from ..chat import ChatPolicy
 from ..events import abrowser_events, browser_events, safe_error
 from ..http import WebRequest, WebResponse
-from ..sse import StreamProtocol, awrite_events, sse_headers, stream_protocol, write_events
+from ..protocols import stream_protocol
+from ..sse import StreamProtocol, awrite_events, sse_headers, write_events
 from .common import AsyncGuardedBody, GuardedBody, error_response, guarded, json_body, protocol_name, require_login
 
 if TYPE_CHECKING:

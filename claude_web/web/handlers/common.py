@@ -12,7 +12,7 @@ from ...quotas import QuotaExceeded
 from ..chat import load_json_object
 from ..errors import AuthenticationRequired, RequestError, UnsupportedMediaType, WebError
 from ..http import WebRequest, WebResponse
-from ..sse import PROTOCOLS
+from ..protocols import PROTOCOLS
 from ..streams import AsyncGuardedBody, GuardedBody, StreamSlots
 
 __all__ = [

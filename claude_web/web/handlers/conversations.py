@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Forbidden, RequestError, WebError
 from ..http import WebRequest, WebResponse
-from ..sse import StreamProtocol, sse_headers, stream_protocol, write_events
+from ..protocols import stream_protocol
+from ..sse import StreamProtocol, sse_headers, write_events
 from .common import (
     AsyncGuardedBody,
     GuardedBody,

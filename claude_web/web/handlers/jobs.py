@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from ...jobs import PUBLIC_JOB_KINDS, JobNotFound
 from ...relay import InvalidEventId
-from ..errors import Forbidden, NotFound, RequestError, ServiceUnavailable, WebError
+from ..errors import Forbidden, NotFound, RequestError, WebError, is_store_down, jobs_unavailable
 from ..http import WebRequest, WebResponse
-from ..sse import sse_headers, stream_protocol
+from ..protocols import stream_protocol
+from ..sse import sse_headers
 from .common import AsyncGuardedBody, GuardedBody, guarded, json_body, protocol_name, require_login
 
 if TYPE_CHECKING:
@@ -41,29 +42,12 @@ class JobUrls:
     cancel: Callable[[str], str]
 
 
-def _unavailable(exc: BaseException) -> ServiceUnavailable:
-    log.error("claude-web jobs are unavailable: the job store cannot be reached (%s: %s)", type(exc).__name__, exc)
-    return ServiceUnavailable(
-        "jobs_unavailable", "Background jobs are unavailable right now: the job store cannot be reached."
-    )
-
-
-def _is_store_down(exc: BaseException) -> bool:
-    """A Redis connection or timeout error (checked by name: redis-py is an optional dependency)."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    module = type(exc).__module__
-    return module.startswith("redis") and bool(names & {"ConnectionError", "TimeoutError", "BusyLoadingError"})
+_unavailable = jobs_unavailable
+_is_store_down = is_store_down
 
 
 def _service(runtime: WebRuntime) -> JobService:
-    try:
-        return runtime.jobs
-    except WebError:
-        raise
-    except Exception as exc:
-        if _is_store_down(exc):
-            raise _unavailable(exc) from exc
-        raise
+    return runtime.job_service()
 
 
 def _owner(request: WebRequest, runtime: WebRuntime, owner: str | None | _Default) -> str:
