@@ -68,7 +68,7 @@ from .aisdk_request import (
     parse_chat_request,
     ui_messages_to_api,
 )
-from .sse import Item, SSEStreamEncoder, StreamProtocol, encode_comment, encode_event
+from .sse_frames import Item, SSEStreamEncoder, StreamProtocol, encode_comment, encode_event
 
 __all__ = [
     "DONE_FRAME",

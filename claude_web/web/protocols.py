@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .aisdk import UIMessageStreamProtocol
-from .sse import StreamProtocol
+from .sse_frames import StreamProtocol
 
 __all__ = ["PROTOCOLS", "StreamProtocol", "stream_protocol"]
 
