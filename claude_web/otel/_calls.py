@@ -126,7 +126,9 @@ class CallTelemetry:
         self.attributes = attributes
         # the metrics' dimensions: operation, provider, models (and error type); the endpoint, constant for a
         # client, is left to the span: every attribute costs on each of the call's four metric points
-        self.metric_attributes = {k: v for k, v in attributes.items() if not k.startswith("server.")}
+        self.metric_attributes = (
+            {k: v for k, v in attributes.items() if not k.startswith("server.")} if state.instruments else {}
+        )
         self.span: Any = None
         self.stream = stream
         self.retries = 0
@@ -161,20 +163,19 @@ class CallTelemetry:
     # -- the end ----------------------------------------------------------------------------------------------
     def end(self, record: UsageRecord, response_id: str | None, stop_reason: str | None, content: Any) -> None:
         """Close the span and record the metric points (``content``: a finished message's blocks, if captured)."""
-        responded = response_id is not None
         input_total = record.input_tokens + record.cache_creation_input_tokens + record.cache_read_input_tokens
-        metric_attributes = self.metric_attributes
-        if responded and record.model:
-            metric_attributes["gen_ai.response.model"] = record.model
         error_type = (record.error_type or "_OTHER") if record.status == "error" else None
-        if error_type is not None:
-            metric_attributes["error.type"] = error_type
         span = self.span
         if span is not None:
             self._end_span(span, record, response_id, stop_reason, content, input_total, error_type)
         instruments = self.state.instruments
         if instruments is None:
             return
+        metric_attributes = self.metric_attributes
+        if response_id is not None and record.model:
+            metric_attributes["gen_ai.response.model"] = record.model
+        if error_type is not None:
+            metric_attributes["error.type"] = error_type
         token = self.activate()
         try:
             if not self.synthetic:
@@ -204,10 +205,13 @@ class CallTelemetry:
         attributes: dict[str, Any] = {
             "gen_ai.usage.input_tokens": input_total,
             "gen_ai.usage.output_tokens": record.output_tokens,
-            "gen_ai.usage.cache_creation.input_tokens": record.cache_creation_input_tokens,
-            "gen_ai.usage.cache_read.input_tokens": record.cache_read_input_tokens,
             "claude_web.usage.status": record.status,
         }
+        # cache counts only when there are some (absent means 0): every attribute costs the SDK's checks
+        if record.cache_creation_input_tokens:
+            attributes["gen_ai.usage.cache_creation.input_tokens"] = record.cache_creation_input_tokens
+        if record.cache_read_input_tokens:
+            attributes["gen_ai.usage.cache_read.input_tokens"] = record.cache_read_input_tokens
         if record.estimated:
             attributes["claude_web.usage.estimated"] = True
         if self.retries:
