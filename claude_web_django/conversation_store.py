@@ -18,7 +18,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claude_web.usage import UsageRecord
-from claude_web.web.conversations.records import TOKEN_FIELDS, ChatMessage, Conversation, MessageStatus
+from claude_web.web.conversations.records import (
+    TOKEN_FIELDS,
+    ChatMessage,
+    Conversation,
+    MessageStatus,
+    conversation_changes,
+)
 from claude_web.web.settings import ConversationSettings
 
 __all__ = ["DjangoConversationStore"]
@@ -130,11 +136,7 @@ class DjangoConversationStore:
     def update_conversation(
         self, conversation_id: str, *, title: str | None = None, deleted: bool | None = None
     ) -> None:
-        changes: dict[str, Any] = {"updated_at": timezone.now()}
-        if title is not None:
-            changes["title"] = title
-        if deleted is not None:
-            changes["deleted_at"] = timezone.now() if deleted else None
+        changes = conversation_changes(timezone.now(), title=title, deleted=deleted)
         self._conversations().filter(pk=conversation_id).update(**changes)
 
     def claim_turn(self, conversation_id: str, job_id: str, expected: str | None) -> bool:

@@ -31,6 +31,7 @@ from claude_web.web.conversations.records import (
     ChatMessage,
     Conversation,
     MessageStatus,
+    conversation_changes,
     new_conversation_id,
     now,
 )
@@ -207,11 +208,7 @@ class SQLAlchemyConversationStore:
         self, conversation_id: str, *, title: str | None = None, deleted: bool | None = None
     ) -> None:
         self._ready()
-        changes: dict[str, Any] = {"updated_at": now()}
-        if title is not None:
-            changes["title"] = title
-        if deleted is not None:
-            changes["deleted_at"] = now() if deleted else None
+        changes = conversation_changes(now(), title=title, deleted=deleted)
         with self.engine.begin() as conn:
             conn.execute(
                 self.conversations.update().where(self.conversations.c.id == conversation_id).values(**changes)

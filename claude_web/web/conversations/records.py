@@ -29,6 +29,7 @@ __all__ = [
     "Conversation",
     "ConversationStore",
     "MessageStatus",
+    "conversation_changes",
     "new_conversation_id",
     "usage_increments",
 ]
@@ -139,6 +140,17 @@ class ChatMessage:
             "usage": {name: getattr(self, name) for name in TOKEN_FIELDS},
             "cost": format_cost(self.cost),
         }
+
+
+def conversation_changes(stamp: datetime, *, title: str | None, deleted: bool | None) -> dict[str, Any]:
+    """The columns a rename or a (soft) delete sets, for a SQL store: ``updated_at`` always, ``title`` and
+    ``deleted_at`` (``stamp`` or ``None``) when given."""
+    changes: dict[str, Any] = {"updated_at": stamp}
+    if title is not None:
+        changes["title"] = title
+    if deleted is not None:
+        changes["deleted_at"] = stamp if deleted else None
+    return changes
 
 
 def usage_increments(record: UsageRecord) -> dict[str, Any]:
