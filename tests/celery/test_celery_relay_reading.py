@@ -350,7 +350,7 @@ def test_redis_hub_reconnects_after_its_connection_is_dropped(redis_relay: Any) 
 def test_a_quiet_reader_looks_at_the_job_only_every_state_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Heartbeats cost no store lookup; the state is read every STATE_CHECK seconds (and a job whose keys expired
     ends the read at the next look)."""
-    from claude_web import relay as relay_module
+    from claude_web.relay import _base as relay_module  # where the reading loop reads it
 
     now = [1000.0]
 

@@ -17,8 +17,8 @@ import logging
 from collections import deque
 from typing import Any
 
-# The relay (``claude_web.relay.RedisRelay``) and its events (``RelayEvent``) are typed ``Any`` here: the relay
-# module builds its hubs, so this module does not import it back.
+# The relay (``claude_web.relay.RedisRelay``) and its events (``RelayEvent``) are typed ``Any`` here: the Redis
+# relay (``_redis``) builds its hubs, so this module does not import it back.
 RedisRelay = Any
 RelayEvent = Any
 
