@@ -13,8 +13,7 @@ from typing import Any
 from ..relay import MemoryRelay, Relay, relay_from_url
 from ..retries import retry_delay_for, should_retry_error
 from ..web.clients import ClientRegistry, import_string
-from ..web.settings import JobsSettings, Where, settings_from_env
-from ..web.settings import _parse_jobs as parse_jobs_section
+from ..web.settings import JobsSettings, Where, parse_jobs_section, settings_from_env
 
 __all__ = ["ClientRegistry", "JobsConfig", "RetryPolicy", "import_string", "is_retryable", "retry_delay"]
 
