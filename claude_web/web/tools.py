@@ -29,13 +29,13 @@ import asyncio
 import inspect
 import json
 import logging
-import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from ..lib.tools import BaseFunctionTool, BetaFunctionTool, ToolCallResult, ToolTimeoutError
+from ..lib.tools._support import await_with_timeout, caller_locals, run_with_timeout
 from .clients import import_string
 from .settings import ConfigError
 
@@ -114,36 +114,7 @@ def readable_tool_error(name: str, exc: BaseException | None, timeout: float | N
 
 def _run_coroutine(make: Callable[[], Any], timeout: float | None, name: str) -> Any:
     """Run an async tool on an event loop of its own (the calling thread has none), cancelled at ``timeout``."""
-
-    async def main() -> Any:
-        if timeout is None:
-            return await make()
-        try:
-            return await asyncio.wait_for(make(), timeout)
-        except asyncio.TimeoutError:
-            raise ToolTimeoutError(f"Tool {name!r} did not finish within {timeout} seconds") from None
-
-    return asyncio.run(main())
-
-
-def _run_in_thread(call: Callable[[], Any], timeout: float, name: str) -> Any:
-    """Run a sync tool in a daemon thread and stop waiting at ``timeout`` (the thread is left to finish)."""
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=target, name=f"claude-web-tool-{name}", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise ToolTimeoutError(f"Tool {name!r} did not finish within {timeout} seconds")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+    return asyncio.run(await_with_timeout(make(), timeout, name))
 
 
 class Tool(BetaFunctionTool[Any]):
@@ -172,7 +143,7 @@ class Tool(BetaFunctionTool[Any]):
         if self.is_async:
             value = _run_coroutine(lambda: self.func(*args, **kwargs), self.timeout, self.name)
         elif self.timeout is not None:
-            value = _run_in_thread(lambda: self.func(*args, **kwargs), self.timeout, self.name)
+            value = run_with_timeout(lambda: self.func(*args, **kwargs), self.timeout, self.name)
         else:
             value = self.func(*args, **kwargs)
         return tool_content(self.name, value)
@@ -182,19 +153,8 @@ class Tool(BetaFunctionTool[Any]):
         if not self.is_async:
             return await asyncio.to_thread(self.call, input, context=context)
         args, kwargs = self._bind(input, context)
-        coroutine = self.func(*args, **kwargs)
-        try:
-            value = await (coroutine if self.timeout is None else asyncio.wait_for(coroutine, self.timeout))
-        except asyncio.TimeoutError:
-            raise ToolTimeoutError(f"Tool {self.name!r} did not finish within {self.timeout} seconds") from None
+        value = await await_with_timeout(self.func(*args, **kwargs), self.timeout, self.name)
         return tool_content(self.name, value)
-
-
-def _caller_namespace() -> dict[str, Any]:
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
-        frame = frame.f_back  # type: ignore[assignment]
-    return dict(frame.f_locals) if frame is not None else {}
 
 
 @overload
@@ -214,7 +174,7 @@ def tool(
 
 def tool(func: _F | None = None, **options: Any) -> Tool | Callable[[_F], Tool]:
     """Make a server-run tool of a function: ``@tool`` or ``@tool(name=..., description=..., timeout=10)``."""
-    localns = _caller_namespace()
+    localns = caller_locals(__name__)
     if func is not None:
         return Tool(func, _localns=localns, **options)
 

@@ -18,14 +18,11 @@ from typing import Any
 from ..._models import BaseModel
 from ..._types import NotGiven, Omit
 from ._functions import BaseFunctionTool
+from ._support import ToolTimeoutError
 
 __all__ = ["ToolCallResult", "ToolTimeoutError", "assistant_message", "tool_uses"]
 
 log = logging.getLogger("claude_web.tools")
-
-
-class ToolTimeoutError(TimeoutError):
-    """A tool did not finish within the runner's ``tool_timeout`` (claude-web extension)."""
 
 
 @dataclass

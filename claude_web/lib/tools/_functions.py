@@ -26,7 +26,6 @@ the schema; the tool runner passes its ``tool_context=`` there (e.g. the signed-
 from __future__ import annotations
 
 import inspect
-import sys
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar, cast, overload
@@ -36,6 +35,7 @@ from pydantic import Field, TypeAdapter
 from pydantic.fields import FieldInfo
 
 from ._docstring import parse_docstring
+from ._support import caller_locals
 
 __all__ = [
     "BaseFunctionTool",
@@ -207,13 +207,6 @@ class BetaAsyncFunctionTool(BaseFunctionTool[_AF]):
         return await self.func(*args, **kwargs)
 
 
-def _caller_locals() -> dict[str, Any]:
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
-        frame = frame.f_back  # type: ignore[assignment]
-    return dict(frame.f_locals) if frame is not None else {}
-
-
 @overload
 def beta_tool(func: _F) -> BetaFunctionTool[_F]: ...
 
@@ -236,7 +229,7 @@ def beta_tool(
 
 def beta_tool(func: _F | None = None, **options: Any) -> BetaFunctionTool[_F] | Callable[[_F], BetaFunctionTool[_F]]:
     """Make a tool of a function: ``@beta_tool`` or ``@beta_tool(name=..., description=..., strict=True)``."""
-    localns = _caller_locals()
+    localns = caller_locals(__name__)
     if func is not None:
         return BetaFunctionTool(func, _localns=localns, **options)
 
@@ -270,7 +263,7 @@ def beta_async_tool(
     func: _AF | None = None, **options: Any
 ) -> BetaAsyncFunctionTool[_AF] | Callable[[_AF], BetaAsyncFunctionTool[_AF]]:
     """Make a tool of an ``async def`` function: ``@beta_async_tool`` or ``@beta_async_tool(name=...)``."""
-    localns = _caller_locals()
+    localns = caller_locals(__name__)
     if func is not None:
         return BetaAsyncFunctionTool(func, _localns=localns, **options)
 

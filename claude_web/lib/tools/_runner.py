@@ -21,39 +21,20 @@ the latest turn's results and ``runner.messages`` the conversation so far.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic
 
 from ...types.parsed_message import ResponseFormatT
-from ._core import RunnerCore, ToolCallResult, ToolTimeoutError
+from ._core import RunnerCore, ToolCallResult
 from ._functions import BetaAsyncFunctionTool, BetaFunctionTool
+from ._support import run_with_timeout
 
 if TYPE_CHECKING:
     from ...types.beta.parsed_beta_message import ParsedBetaMessage
     from ..streaming import BetaMessageStream, BetaMessageStreamManager
 
 __all__ = ["BetaStreamingToolRunner", "BetaToolRunner"]
-
-
-def _run_with_timeout(call: Callable[[], Any], timeout: float, name: str) -> Any:
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # handed to the runner's thread below
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=target, name=f"claude-web-tool-{name}", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise ToolTimeoutError(f"Tool {name!r} did not finish within {timeout} seconds")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 class _SyncRunnerCore(RunnerCore):
@@ -86,7 +67,7 @@ class _SyncRunnerCore(RunnerCore):
                 if self.tool_timeout is None:
                     result.content = tool.call(block.input, context=self.tool_context)
                 else:
-                    result.content = _run_with_timeout(
+                    result.content = run_with_timeout(
                         lambda: tool.call(block.input, context=self.tool_context), self.tool_timeout, tool.name
                     )
             except Exception as exc:
