@@ -40,6 +40,7 @@ __all__ = [
     "UsageRecorder",
     "UsageTracker",
     "compute_cost",
+    "json_safe",
     "price_for",
 ]
 
@@ -173,6 +174,22 @@ class UsageRecord:
             data[name] = format_cost(getattr(self, name))
         data["created_at"] = self.created_at.isoformat()
         return data
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as JSON can hold it, for a ledger's ``context`` column or a job's parameters: keys become
+    strings, tuples lists, and any other value its ``str()``.
+
+    >>> json_safe({"user_id": 7, "tags": ("a", "b"), "when": Decimal("1.5")})
+    {'user_id': 7, 'tags': ['a', 'b'], 'when': '1.5'}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def _get(obj: Any, name: str) -> Any:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from claude_web.types import CacheCreation, ServerToolUsage, Usage
-from claude_web.usage import UsageRecord
+from claude_web.usage import UsageRecord, json_safe
 from claude_web.web.conversations.records import new_conversation_id
 
 from .fields import CostField, TokenCountField
@@ -160,7 +160,7 @@ class AbstractTokenUsage(models.Model):
             "error_type": (record.error_type or "")[:64],
             "request_id": (record.request_id or "")[:128],
             "web_request_id": str(context.get("request_id") or "")[:64],
-            "context": _json_safe(context) if store_context else {},
+            "context": json_safe(context) if store_context else {},
         }
         user_id = context.get("user_id")
         if user_id is not None and not isinstance(user_id, bool) and "user" not in extra:
@@ -174,16 +174,6 @@ _COSTS = ("cost", "cost_input", "cost_output", "cost_cache_write", "cost_cache_r
 
 def _cost(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 class TokenUsage(AbstractTokenUsage):

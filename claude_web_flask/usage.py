@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from claude_web.usage import UsageRecord
+from claude_web.usage import UsageRecord, json_safe
 from claude_web.web.budgets import Scope
 
 __all__ = [
@@ -86,13 +86,9 @@ def _sum_rows(rows: Iterator[Mapping[str, Any]], scope: Scope) -> tuple[int, Dec
     return tokens, cost
 
 
-def _json_safe(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
-
-
 def record_row(record: UsageRecord) -> dict[str, Any]:
     """A record as one flat row (``user_id`` and the client alias lifted out of the context for grouping)."""
-    context = _json_safe(record.context)
+    context = json_safe(record.context)
     user = context.get("user_id")
     return {
         "id": record.id,

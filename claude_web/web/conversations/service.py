@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ...jobs import JobNotFound
 from ...jobs._service import new_job_id
 from ...relay import InvalidEventId, RelayEvent
+from ...usage import json_safe
 from ..assistants import AssistantSettings
 from ..budgets import estimate_prompt_tokens
 from ..errors import Conflict, NotFound, RequestError
@@ -316,7 +317,7 @@ class ConversationService:
         if before_start is not None:
             before_start()
         context = {**self.runtime.usage_context(request, assistant.client), **admitted}
-        params = {"conversation_id": conv.id, "message_id": question_id, "context": _json_safe(context)}
+        params = {"conversation_id": conv.id, "message_id": question_id, "context": json_safe(context)}
         try:
             jobs.start("conversation", params, owner=owner, alias=assistant.client, job_id=job_id, context=admitted)
         except Exception:
@@ -360,13 +361,3 @@ def _renamed(events: Iterator[RelayEvent]) -> Iterator[RelayEvent]:
         close = getattr(events, "close", None)
         if close is not None:
             close()
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
