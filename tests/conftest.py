@@ -98,3 +98,38 @@ def otel():  # type: ignore[no-untyped-def]
     cw_otel.reset()
     harness.tracer_provider.shutdown()
     harness.meter_provider.shutdown()
+
+
+class _NoExecutor:
+    """A job executor that runs nothing: for tests that create jobs and feed the relay themselves."""
+
+    mode = "test"
+
+    def submit(self, *args: object) -> None:
+        raise AssertionError("the test feeds the relay itself; no job is started through the endpoint")
+
+
+@pytest.fixture
+def no_executor() -> _NoExecutor:
+    return _NoExecutor()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def relay(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Each relay in turn, as ``relay`` (memory, then Redis under a prefix of its own, its keys deleted afterwards), for tests
+    that publish a job's events themselves and read them through an endpoint."""
+    import uuid
+
+    from claude_web.relay import MemoryRelay, relay_from_url
+
+    if request.param == "memory":
+        yield MemoryRelay()
+        return
+    prefix = f"cwtest-{uuid.uuid4().hex[:12]}"
+    made = relay_from_url(request.getfixturevalue("redis_url"), prefix=prefix, ttl=60)
+    try:
+        yield made
+    finally:
+        for key in made.redis.scan_iter(match=f"{prefix}*"):
+            made.redis.delete(key)
+        made.close()

@@ -17,7 +17,7 @@ import pytest
 from test_dj_live import UvicornThread, logged_in
 
 from claude_web.jobs import JobService
-from claude_web.relay import MemoryRelay, Relay, relay_from_url
+from claude_web.relay import Relay
 from claude_web_django import jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,36 +27,14 @@ PACING = 0.05
 EVENTS = 20
 
 
-class _NoExecutor:
-    mode = "test"
-
-    def submit(self, *args: Any) -> None:
-        raise AssertionError("the test feeds the relay itself")
-
-
 @pytest.fixture(scope="module")
 def asgi() -> Iterator[UvicornThread]:
     with UvicornThread() as server:
         yield server
 
 
-@pytest.fixture(params=["memory", "redis"])
-def relay(request: pytest.FixtureRequest) -> Iterator[Relay]:
-    if request.param == "memory":
-        yield MemoryRelay()
-        return
-    prefix = f"cwtest-{uuid.uuid4().hex[:12]}"
-    made = relay_from_url(request.getfixturevalue("redis_url"), prefix=prefix, ttl=60)
-    try:
-        yield made
-    finally:
-        for key in made.redis.scan_iter(match=f"{prefix}*"):
-            made.redis.delete(key)
-        made.close()
-
-
 @pytest.fixture
-def service(claude_web_settings: Any, settings: Any, relay: Relay) -> Iterator[JobService]:
+def service(claude_web_settings: Any, settings: Any, relay: Relay, no_executor: Any) -> Iterator[JobService]:
     from cw_testproject.urls import urlpatterns
     from django.urls import include, path
 
@@ -64,7 +42,7 @@ def service(claude_web_settings: Any, settings: Any, relay: Relay) -> Iterator[J
     module.urlpatterns = [*urlpatterns, path("jobs/", include("claude_web_django.jobs"))]  # type: ignore[attr-defined]
     sys.modules["cwdj_idle_urls"] = module
     settings.ROOT_URLCONF = "cwdj_idle_urls"
-    made = JobService(relay, _NoExecutor(), heartbeat=2.0)
+    made = JobService(relay, no_executor, heartbeat=2.0)
     jobs.set_job_service(made)
     yield made
     jobs.set_job_service(None)

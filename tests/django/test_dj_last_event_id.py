@@ -21,7 +21,7 @@ import pytest
 from test_dj_live import UvicornThread, logged_in, read_events
 
 from claude_web.jobs import JobService
-from claude_web.relay import MemoryRelay, Relay, relay_from_url
+from claude_web.relay import Relay
 from claude_web_django import jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,35 +41,10 @@ BAD_IDS = [
 ]
 
 
-class _NoExecutor:
-    """Jobs are created and fed by the test through the relay; nothing runs them."""
-
-    mode = "test"
-
-    def submit(self, *args: Any) -> None:
-        raise AssertionError("no job is started through the endpoint in these tests")
-
-
 @pytest.fixture(scope="module")
 def asgi() -> Iterator[UvicornThread]:
     with UvicornThread() as server:
         yield server
-
-
-@pytest.fixture(params=["memory", "redis"])
-def relay(request: pytest.FixtureRequest) -> Iterator[Relay]:
-    if request.param == "memory":
-        yield MemoryRelay()
-        return
-    redis_url = request.getfixturevalue("redis_url")
-    prefix = f"cwtest-{uuid.uuid4().hex[:12]}"
-    made = relay_from_url(redis_url, prefix=prefix, ttl=60)
-    try:
-        yield made
-    finally:
-        for key in made.redis.scan_iter(match=f"{prefix}*"):
-            made.redis.delete(key)
-        made.close()
 
 
 @pytest.fixture(params=["wsgi", "asgi"])
@@ -80,7 +55,7 @@ def base_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def service(claude_web_settings: Any, settings: Any, relay: Relay) -> Iterator[JobService]:
+def service(claude_web_settings: Any, settings: Any, relay: Relay, no_executor: Any) -> Iterator[JobService]:
     from cw_testproject.urls import urlpatterns
     from django.urls import include, path
 
@@ -88,7 +63,7 @@ def service(claude_web_settings: Any, settings: Any, relay: Relay) -> Iterator[J
     module.urlpatterns = [*urlpatterns, path("jobs/", include("claude_web_django.jobs"))]  # type: ignore[attr-defined]
     sys.modules["cwdj_lastid_urls"] = module
     settings.ROOT_URLCONF = "cwdj_lastid_urls"
-    made = JobService(relay, _NoExecutor(), heartbeat=HEARTBEAT)
+    made = JobService(relay, no_executor, heartbeat=HEARTBEAT)
     jobs.set_job_service(made)
     yield made
     jobs.set_job_service(None)

@@ -14,38 +14,16 @@ from flask import Flask
 from flask_helpers import LiveServer
 
 from claude_web.jobs import JobService
-from claude_web.relay import MemoryRelay, Relay, relay_from_url
+from claude_web.relay import Relay
 from claude_web_flask.jobs import create_jobs_blueprint
 
 OWNER = "user:flask-reader"
 MAX_ID_PART = 2**64 - 1
 
 
-class _NoExecutor:
-    mode = "test"
-
-    def submit(self, *args: Any) -> None:
-        raise AssertionError("the tests feed the relay themselves")
-
-
-@pytest.fixture(params=["memory", "redis"])
-def relay(request: pytest.FixtureRequest) -> Iterator[Relay]:
-    if request.param == "memory":
-        yield MemoryRelay()
-        return
-    prefix = f"cwtest-{uuid.uuid4().hex[:12]}"
-    made = relay_from_url(request.getfixturevalue("redis_url"), prefix=prefix, ttl=60)
-    try:
-        yield made
-    finally:
-        for key in made.redis.scan_iter(match=f"{prefix}*"):
-            made.redis.delete(key)
-        made.close()
-
-
 @pytest.fixture
-def server(relay: Relay, serve: Callable[[Flask], LiveServer]) -> Iterator[LiveServer]:
-    service = JobService(relay, _NoExecutor(), heartbeat=10.0)
+def server(relay: Relay, serve: Callable[[Flask], LiveServer], no_executor: Any) -> Iterator[LiveServer]:
+    service = JobService(relay, no_executor, heartbeat=10.0)
     app = Flask("last_event_id")
     app.register_blueprint(create_jobs_blueprint(service=service, owner=lambda: OWNER), url_prefix="/jobs")
     yield serve(app)
