@@ -90,14 +90,7 @@ class _AppState:
             return None
         from .budgets import SQLAlchemyBudgetStore
 
-        db = self.app.extensions.get("sqlalchemy")
-        if db is None:
-            raise ConfigError(
-                'CLAUDE_WEB_QUOTA_STORE is "database" but the app has no Flask-SQLAlchemy: call db.init_app(app), '
-                'or set CLAUDE_WEB_QUOTA_STORE to "redis"'
-            )
-        with self.app.app_context():
-            engine = db.engine
+        db, engine = self._sqlalchemy("QUOTA_STORE", "database", "redis")
         return SQLAlchemyBudgetStore(
             engine, db.metadata, prefix=cfg.key_prefix, create_tables=self.settings.usage.create_table
         )
@@ -128,13 +121,7 @@ class _AppState:
             return NullUsageStore()
         if kind == "log":
             return JsonLinesUsageStore(usage.log_path)
-        if db is None:
-            raise ConfigError(
-                'CLAUDE_WEB_USAGE_STORAGE is "sqlalchemy" but the app has no Flask-SQLAlchemy: call '
-                'db.init_app(app), or set CLAUDE_WEB_USAGE_STORAGE to "log"'
-            )
-        with self.app.app_context():
-            engine = db.engine
+        db, engine = self._sqlalchemy("USAGE_STORAGE", "sqlalchemy", "log")
         table = usage_table(db.metadata, usage.table)
         return SQLAlchemyUsageStore(engine, table, create_table=usage.create_table)
 
@@ -153,15 +140,21 @@ class _AppState:
                 )
         if kind == "memory":
             return MemoryConversationStore()
+        db, engine = self._sqlalchemy("CONVERSATIONS_STORAGE", "sqlalchemy", "memory")
+        conversation, message = conversation_models(db, cfg.table_prefix)
+        return SQLAlchemyConversationStore(engine, conversation.__table__, message.__table__, create=cfg.create_tables)
+
+    def _sqlalchemy(self, setting: str, value: str, otherwise: str) -> tuple[Any, Any]:
+        """The app's Flask-SQLAlchemy and its engine, for ``CLAUDE_WEB_<setting> = "<value>"``; without it a
+        :class:`ConfigError` saying what to do (``otherwise``: the setting's value that needs no database)."""
+        db = self.app.extensions.get("sqlalchemy")
         if db is None:
             raise ConfigError(
-                'CLAUDE_WEB_CONVERSATIONS_STORAGE is "sqlalchemy" but the app has no Flask-SQLAlchemy: call '
-                'db.init_app(app), or set CLAUDE_WEB_CONVERSATIONS_STORAGE to "memory"'
+                f'CLAUDE_WEB_{setting} is "{value}" but the app has no Flask-SQLAlchemy: call db.init_app(app), '
+                f'or set CLAUDE_WEB_{setting} to "{otherwise}"'
             )
-        conversation, message = conversation_models(db, cfg.table_prefix)
         with self.app.app_context():
-            engine = db.engine
-        return SQLAlchemyConversationStore(engine, conversation.__table__, message.__table__, create=cfg.create_tables)
+            return db, db.engine
 
     def usage_rows(self, since: Any, until: Any, user_id: Any = None) -> Any:
         """Stored usage rows (of one user when ``user_id`` is set), for the usage report."""

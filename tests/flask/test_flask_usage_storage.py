@@ -308,3 +308,33 @@ def test_json_lines_give_the_cost_parts_back_as_decimals(tmp_path: Path) -> None
     assert all(isinstance(row[name], Decimal) for name in PRICED_PARTS)
     _check_priced(row)
     assert '"cost_cache_read":"0.00120000"' in (tmp_path / "usage.jsonl").read_text()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "otherwise", "build"),
+    [
+        ("USAGE_STORAGE", "sqlalchemy", "log", lambda state: state.usage_store),
+        ("CONVERSATIONS_STORAGE", "sqlalchemy", "memory", lambda state: state._build_conversation_store()),
+        ("QUOTA_STORE", "database", "redis", lambda state: state._budget_store(state.settings.quotas)),
+    ],
+)
+def test_a_database_setting_without_flask_sqlalchemy_says_what_to_do(
+    setting: str, value: str, otherwise: str, build: Any
+) -> None:
+    from flask import Flask
+
+    from claude_web.web.settings import ConfigError
+    from claude_web_flask import ClaudeWeb
+
+    app = Flask("no_sqlalchemy")
+    app.config.update(
+        TESTING=True,
+        CLAUDE_WEB_CLIENTS={"default": {"BACKEND": "fake", "OPTIONS": {"base_url": "http://127.0.0.1:9"}}},
+        **{f"CLAUDE_WEB_{setting}": value},
+    )
+    ClaudeWeb(app)
+    with pytest.raises(ConfigError) as raised:
+        build(get_state(app))
+    message = str(raised.value)
+    assert f'CLAUDE_WEB_{setting} is "{value}" but the app has no Flask-SQLAlchemy' in message
+    assert f'set CLAUDE_WEB_{setting} to "{otherwise}"' in message
