@@ -43,6 +43,13 @@ consumes it; it never reaches a record."""
 
 _OPERATIONS = {"messages.count_tokens": "count_tokens", "beta.messages.count_tokens": "count_tokens"}
 _PROVIDERS = {"anthropic": "anthropic", "bedrock": "aws.bedrock", "vertex": "gcp.vertex_ai"}
+_CONTEXT_ATTRIBUTES = (
+    ("alias", "claude_web.alias"),
+    ("job_id", "claude_web.job_id"),
+    ("attempt", "claude_web.attempt"),
+    ("request_id", "claude_web.web_request_id"),
+)
+_CONTEXT_TYPES = (str, int)
 _REQUEST_ATTRIBUTES = (
     ("max_tokens", "gen_ai.request.max_tokens"),
     ("temperature", "gen_ai.request.temperature"),
@@ -82,13 +89,14 @@ class _API:
         self.error = StatusCode.ERROR
 
 
-_LOADED: list[_API] = []
+_API_LOADED: _API | None = None
 
 
 def _api() -> _API:
-    if not _LOADED:
-        _LOADED.append(_API())
-    return _LOADED[0]
+    global _API_LOADED
+    if _API_LOADED is None:
+        _API_LOADED = _API()
+    return _API_LOADED
 
 
 def _parent_context(api: _API, record: UsageRecord) -> Any:
@@ -109,31 +117,17 @@ def _link_ids(record: UsageRecord, span: Any) -> None:
 class CallTelemetry:
     """The span and metric attributes of one call; built by :func:`start_call`."""
 
-    __slots__ = (
-        "attributes",
-        "collector",
-        "metric_attributes",
-        "request_model",
-        "retries",
-        "span",
-        "state",
-        "stream",
-        "synthetic",
-    )
+    __slots__ = ("collector", "metric_attributes", "retries", "shape", "span", "state", "stream", "synthetic")
 
-    def __init__(self, state: TelemetryState, attributes: dict[str, Any], stream: bool) -> None:
+    def __init__(self, state: TelemetryState, shape: _Shape, stream: bool) -> None:
         self.state = state
-        self.attributes = attributes
-        # the metrics' dimensions: operation, provider, models (and error type); the endpoint, constant for a
-        # client, is left to the span: every attribute costs on each of the call's four metric points
-        self.metric_attributes = (
-            {k: v for k, v in attributes.items() if not k.startswith("server.")} if state.instruments else {}
-        )
+        self.shape = shape
+        # the metrics' dimensions (a copy: the end adds the response model and error type)
+        self.metric_attributes = dict(shape.metric_attributes) if state.instruments else {}
         self.span: Any = None
         self.stream = stream
         self.retries = 0
         self.collector: _content.OutputCollector | None = None
-        self.request_model = attributes.get("gen_ai.request.model")
         self.synthetic = False  # no client call behind the record: no duration to report
 
     # -- while the call runs ----------------------------------------------------------------------------------
@@ -141,7 +135,7 @@ class CallTelemetry:
         """Make the span current (so HTTP client spans nest under it); returns what :meth:`deactivate` takes."""
         if self.span is None:
             return None
-        api = _api()
+        api = _API_LOADED or _api()
         return api.attach(api.in_context(self.span))
 
     def first_token(self, elapsed_ms: float) -> None:
@@ -205,9 +199,10 @@ class CallTelemetry:
         attributes: dict[str, Any] = {
             "gen_ai.usage.input_tokens": input_total,
             "gen_ai.usage.output_tokens": record.output_tokens,
-            "claude_web.usage.status": record.status,
         }
-        # cache counts only when there are some (absent means 0): every attribute costs the SDK's checks
+        # what is usually nothing is left out (absent means 0, ok or false): every attribute costs the SDK's checks
+        if record.status != "ok":
+            attributes["claude_web.usage.status"] = record.status
         if record.cache_creation_input_tokens:
             attributes["gen_ai.usage.cache_creation.input_tokens"] = record.cache_creation_input_tokens
         if record.cache_read_input_tokens:
@@ -235,15 +230,13 @@ class CallTelemetry:
             if self.state.latest:
                 attributes.update(captured)
             else:
-                span.add_event("gen_ai.choice", {self._system_key(): self.attributes[self._system_key()], **captured})
+                system_key = self.shape.system_key
+                span.add_event("gen_ai.choice", {system_key: self.shape.attributes[system_key], **captured})
         span.set_attributes(attributes)
         if error_type is not None:
             api = _api()
             span.set_status(api.status(api.error, error_type))
         span.end()
-
-    def _system_key(self) -> str:
-        return "gen_ai.provider.name" if self.state.latest else "gen_ai.system"
 
 
 def start_call(
@@ -264,6 +257,48 @@ def start_call(
         return None
 
 
+class _Shape:
+    """What the calls of one operation, model, backend and endpoint share, built once: the span's name, the
+    attributes the metrics and the span start from, and the key naming the provider. Never changed after it is
+    built (calls copy what they add to)."""
+
+    __slots__ = ("attributes", "metric_attributes", "name", "span_attributes", "system_key")
+
+    def __init__(self, record: UsageRecord, server: tuple[str, int | None] | None, latest: bool) -> None:
+        operation = operation_name(record.operation)
+        self.system_key = system_key = "gen_ai.provider.name" if latest else "gen_ai.system"
+        attributes: dict[str, Any] = {"gen_ai.operation.name": operation, system_key: provider_name(record.backend)}
+        if record.model:
+            attributes["gen_ai.request.model"] = record.model
+        # the metrics' dimensions: the endpoint, constant for a client, is left to the span (every dimension
+        # costs on each of a call's metric points)
+        self.metric_attributes = dict(attributes)
+        if server is not None:
+            attributes["server.address"] = server[0]
+            if server[1] is not None:
+                attributes["server.port"] = server[1]
+        self.attributes = attributes
+        self.span_attributes = {**attributes, "claude_web.operation": record.operation}
+        self.name = f"{operation} {record.model}" if record.model else operation
+
+
+_SHAPES: dict[tuple[Any, ...], _Shape] = {}
+_MAX_SHAPES = 512  # distinct (operation, model, backend, endpoint, conventions); past it the cache starts over
+
+
+def _shape(record: UsageRecord, server: tuple[str, int | None] | None, latest: bool) -> _Shape:
+    key = (record.operation, record.model, record.backend, server, latest)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        shape = _SHAPES[key] = _Shape(record, server, latest)
+    return shape
+
+
+_NUMBER = (int, float)
+
+
 def _start_call(
     state: TelemetryState,
     record: UsageRecord,
@@ -271,46 +306,39 @@ def _start_call(
     server: tuple[str, int | None] | None,
     start_time: int | None,
 ) -> CallTelemetry:
-    operation = operation_name(record.operation)
-    system_key = "gen_ai.provider.name" if state.latest else "gen_ai.system"
-    attributes: dict[str, Any] = {"gen_ai.operation.name": operation, system_key: provider_name(record.backend)}
-    if record.model:
-        attributes["gen_ai.request.model"] = record.model
-    if server is not None:
-        attributes["server.address"] = server[0]
-        if server[1] is not None:
-            attributes["server.port"] = server[1]
-    body = body if isinstance(body, Mapping) else {}
-    call = CallTelemetry(state, attributes, stream=body.get("stream") is True)
+    shape = _shape(record, server, state.latest)
+    if type(body) is not dict:
+        body = body if isinstance(body, Mapping) else {}
+    call = CallTelemetry(state, shape, stream=body.get("stream") is True)
     tracer = state.tracer
+    context = record.context
     if tracer is None:
-        record.context.pop(PARENT_KEY, None)
+        if context:
+            context.pop(PARENT_KEY, None)
         return call
-    span_attributes = dict(attributes)
+    span_attributes = shape.span_attributes.copy()
+    get = body.get
     for key, name in _REQUEST_ATTRIBUTES:
-        value = body.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = get(key)
+        if value is not None and isinstance(value, _NUMBER) and type(value) is not bool:
             span_attributes[name] = value
-    stops = body.get("stop_sequences")
-    if isinstance(stops, list) and all(isinstance(s, str) for s in stops):
+    stops = get("stop_sequences")
+    if stops is not None and isinstance(stops, list) and all(isinstance(s, str) for s in stops):
         span_attributes["gen_ai.request.stop_sequences"] = stops
-    output_config = body.get("output_config")
-    if isinstance(output_config, Mapping) and output_config.get("format"):
+    output_config = get("output_config")
+    if output_config is not None and isinstance(output_config, Mapping) and output_config.get("format"):
         span_attributes["gen_ai.output.type"] = "json"
     span_attributes[RECORD_ID] = record.id
-    span_attributes["claude_web.operation"] = record.operation
-    for key in ("alias", "job_id", "attempt", "request_id"):
-        value = record.context.get(key)
-        if isinstance(value, (str, int)) and not isinstance(value, bool):
-            span_attributes[f"claude_web.{'web_request_id' if key == 'request_id' else key}"] = value
-    name = f"{operation} {record.model}" if record.model else operation
-    api = _api()
+    api = _API_LOADED or _api()
+    parent = None
+    if context:  # a bare client's calls have no context: nothing to carry
+        for key, attribute in _CONTEXT_ATTRIBUTES:
+            value = context.get(key)
+            if value is not None and isinstance(value, _CONTEXT_TYPES) and type(value) is not bool:
+                span_attributes[attribute] = value
+        parent = _parent_context(api, record)
     span = tracer.start_span(
-        name,
-        context=_parent_context(api, record),
-        kind=api.client,
-        attributes=span_attributes,
-        start_time=start_time,
+        shape.name, context=parent, kind=api.client, attributes=span_attributes, start_time=start_time
     )
     call.span = span
     _link_ids(record, span)
@@ -318,7 +346,7 @@ def _start_call(
         if state.latest:
             span.set_attributes(_content.input_attributes(body))
         else:
-            system = {system_key: attributes[system_key]}
+            system = {shape.system_key: shape.attributes[shape.system_key]}
             for event, event_attributes in _content.input_events(body):
                 span.add_event(event, {**system, **event_attributes})
         call.collector = _content.OutputCollector() if call.stream else None
@@ -328,7 +356,7 @@ def _start_call(
 def deactivate(token: Any) -> None:
     """Undo :meth:`CallTelemetry.activate`."""
     if token is not None:
-        _api().detach(token)
+        (_API_LOADED or _api()).detach(token)
 
 
 def record_span(record: UsageRecord) -> None:

@@ -47,7 +47,9 @@ def _assert_same_counts(span: Any, record: UsageRecord) -> None:
     assert attrs.get("gen_ai.usage.cache_read.input_tokens", 0) == record.cache_read_input_tokens
     for name, count in (("creation", record.cache_creation_input_tokens), ("read", record.cache_read_input_tokens)):
         assert (f"gen_ai.usage.cache_{name}.input_tokens" in attrs) is (count > 0)
-    assert attrs["claude_web.usage.status"] == record.status
+    # the status is there when not ok (absent means ok)
+    assert attrs.get("claude_web.usage.status", "ok") == record.status
+    assert ("claude_web.usage.status" in attrs) is (record.status != "ok")
     assert record.context["trace_id"] == format(span.context.trace_id, "032x")
     assert record.context["span_id"] == format(span.context.span_id, "016x")
 
@@ -200,6 +202,34 @@ def test_call_nests_under_the_current_span_or_the_carried_one(otel: Any, fake_cl
     assert second.parent.span_id == request_span.get_span_context().span_id
     assert second.context.trace_id == request_span.get_span_context().trace_id
     assert all(cw_otel.PARENT_KEY not in r.context for r in records)
+
+
+def test_calls_sharing_a_shape_keep_their_own_attributes(
+    otel: Any, fake_claude: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What calls of one operation, model and endpoint share is built once: one call's per-call attributes (the
+    request's, the usage context's, the answer's) never show on the next, and a change of model or conventions
+    gets its own name and keys."""
+    records: list[UsageRecord] = []
+    client = _client(fake_claude, records)
+    client.with_options(usage_context={"alias": "support", "job_id": "job-1"}).messages.create(
+        model=MODEL, max_tokens=16, temperature=0.2, messages=HI
+    )
+    client.messages.create(model=MODEL, max_tokens=32, messages=HI)
+    client.messages.create(model="claude-haiku-4-5", max_tokens=16, messages=HI)
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
+    cw_otel.refresh()
+    client.messages.create(model=MODEL, max_tokens=16, messages=HI)
+    first, second, other_model, latest = (_span_of(otel, r) for r in records)
+    assert first.attributes["claude_web.alias"] == "support" and first.attributes["claude_web.job_id"] == "job-1"
+    assert first.attributes["gen_ai.request.temperature"] == 0.2
+    assert not {"claude_web.alias", "claude_web.job_id", "gen_ai.request.temperature"} & set(second.attributes)
+    assert (first.attributes["gen_ai.request.max_tokens"], second.attributes["gen_ai.request.max_tokens"]) == (16, 32)
+    assert first.attributes[cw_otel.RECORD_ID] != second.attributes[cw_otel.RECORD_ID]
+    assert (first.name, other_model.name) == (f"chat {MODEL}", "chat claude-haiku-4-5")
+    assert other_model.attributes["gen_ai.request.model"] == "claude-haiku-4-5"
+    assert latest.attributes["gen_ai.provider.name"] == "anthropic" and "gen_ai.system" not in latest.attributes
+    assert second.attributes["gen_ai.system"] == "anthropic" and "gen_ai.provider.name" not in second.attributes
 
 
 def test_a_client_without_a_recorder_is_traced_too(otel: Any, fake_claude: Any) -> None:
