@@ -1,6 +1,7 @@
 """What OpenTelemetry costs the client: CPU per call, side by side, in one run.
 
-    python bench/otel_overhead.py [--quick] [--rounds R] [--calls N]     (also: python bench/run.py --otel)
+    python bench/otel_overhead.py [--quick] [--rounds R] [--calls N] [--only-instructions | --no-instructions]
+                                                                      (also: python bench/run.py --otel)
 
 One FakeClaude in its own process; each measurement in a fresh client process, the modes interleaved round by
 round (so a noisy neighbour hits them all alike), the median of the rounds reported. Modes:
@@ -18,16 +19,23 @@ The speed of these shared virtual machines drifts by tens of percent from one se
 SDK's cost, so a second table measures the SDK modes side by side in one process: the client's telemetry is
 switched off and on (``claude_web.otel.configure``) every few calls, and each on block is compared with the off
 block next to it (see :func:`paired_worker`). Off there is the path of an installed API with nothing configured.
+
+A third table counts instructions instead of seconds (``valgrind --tool=callgrind``, every mode, both scenarios;
+see :func:`run_instructions`): the count repeats exactly from run to run, so it shows what a change to the
+telemetry path saves even when the timings cannot. ``--only-instructions`` prints just that table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +47,7 @@ BODY = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "u
 
 
 # -- the measured process --------------------------------------------------------------------------------------
-def _sdk_providers(mode: str) -> tuple[Any, Any]:
+def _sdk_providers(mode: str, export_interval_ms: int = 5_000) -> tuple[Any, Any]:
     """The SDK's tracer provider (a batch processor whose exporter drops spans) and, for ``sdk traces +
     metrics``, a meter provider (a periodic reader whose exporter drops points; else ``None``)."""
     from opentelemetry.sdk.trace import TracerProvider
@@ -66,25 +74,26 @@ def _sdk_providers(mode: str) -> tuple[Any, Any]:
         def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
             return None
 
-    reader = PeriodicExportingMetricReader(DropPoints(), export_interval_millis=5_000)
+    reader = PeriodicExportingMetricReader(DropPoints(), export_interval_millis=export_interval_ms)
     return tracer_provider, MeterProvider(metric_readers=[reader])
 
 
-def _setup(mode: str) -> None:
+def _setup(mode: str, export_interval_ms: int = 5_000) -> tuple[Any, Any]:
     """The process-wide OpenTelemetry setup of ``mode`` (global providers, as an app's startup would set)."""
     if mode == "without":
         sys.modules["opentelemetry"] = None  # type: ignore[assignment]
-        return
+        return None, None
     from opentelemetry import metrics, trace
 
     if mode == "api, no-op provider":
         trace.set_tracer_provider(trace.NoOpTracerProvider())
         metrics.set_meter_provider(metrics.NoOpMeterProvider())
-        return
-    tracer_provider, meter_provider = _sdk_providers(mode)
+        return None, None
+    tracer_provider, meter_provider = _sdk_providers(mode, export_interval_ms)
     trace.set_tracer_provider(tracer_provider)
     if meter_provider is not None:
         metrics.set_meter_provider(meter_provider)
+    return tracer_provider, meter_provider
 
 
 def _caller(scenario: str, client: Any) -> Any:
@@ -157,6 +166,92 @@ def paired_worker(mode: str, scenario: str, base_url: str, pairs: int, block: in
         for state in order:
             (on if state else off).append(run_block(state))
     print(json.dumps({"off": off, "on": on}))
+
+
+def count_worker(mode: str, scenario: str, base_url: str, n: int) -> None:
+    """The process :func:`run_instructions` runs under callgrind: a fixed warm-up, ``n`` calls, then every
+    pending span and metric point exported, so their export is counted (the periodic metric export is left to
+    that flush: under callgrind a wall-clock interval would fire once per few calls)."""
+    tracer_provider, meter_provider = _setup(mode, export_interval_ms=3_600_000)
+    import claude_web
+
+    client = claude_web.Anthropic(api_key="bench-key", base_url=base_url, max_retries=0, usage_recorder=lambda r: None)
+    call = _caller(scenario, client)
+    for _ in range(COUNT_WARMUP):
+        call()
+    for _ in range(n):
+        call()
+    for provider in (tracer_provider, meter_provider):
+        if provider is not None:
+            provider.force_flush()
+
+
+COUNT_WARMUP = 30
+COUNT_CALLS = {"create": (20, 100), "stream": (10, 90)}  # two run lengths: their difference is per call
+
+
+def _instructions(mode: str, scenario: str, base_url: str, n: int) -> int:
+    """Instructions callgrind counts in the whole client process (every thread) for ``n`` calls."""
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            __file__,
+            "--count",
+            mode,
+            scenario,
+            base_url,
+            str(n),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=ROOT,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"callgrind {mode}/{scenario} failed: {done.stderr.strip()[-500:]}")
+    return int(found.group(1))
+
+
+def run_instructions() -> dict[str, dict[str, float]] | None:
+    """Instructions per call of each mode and scenario: the count of a long run less that of a short one, over
+    the calls between them. Unlike CPU time, the count repeats to the instruction whatever else the machine
+    does (it leaves out how fast the instructions run: cache misses, which telemetry between two HTTP calls has
+    more of). ``None`` without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    from bench.run import start_fake
+
+    proc, base_url = start_fake()
+    jobs = [(scenario, mode, n) for scenario, ns in COUNT_CALLS.items() for mode in MODES for n in ns]
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            counts = list(pool.map(lambda job: _instructions(job[1], job[0], base_url, job[2]), jobs))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    by_job = dict(zip(jobs, counts, strict=True))
+    out: dict[str, dict[str, float]] = {}
+    for scenario, (short, long) in COUNT_CALLS.items():
+        out[scenario] = {
+            m: (by_job[(scenario, m, long)] - by_job[(scenario, m, short)]) / (long - short) for m in MODES
+        }
+    return out
+
+
+def instructions_table(results: dict[str, dict[str, float]]) -> str:
+    lines = ["| client instructions / call (callgrind) | " + " | ".join(MODES) + " |"]
+    lines.append("|---|" + "---|" * len(MODES))
+    for scenario, label in (("create", "messages.create"), ("stream", "messages.stream (35 events)")):
+        base = results[scenario]["without"]
+        cells = [
+            f"{results[scenario][m] / 1000:,.0f}k ({(results[scenario][m] / base - 1) * 100:+.1f} %)" for m in MODES
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 # -- the driver ---------------------------------------------------------------------------------------------
@@ -267,6 +362,9 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         worker(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "--count":
+        count_worker(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "--paired":
         paired_worker(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
         return
@@ -276,18 +374,30 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=None)
     parser.add_argument("--pairs", type=int, default=None, help="off/on block pairs of the in-process table")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--only-instructions", action="store_true", help="only the callgrind instruction table")
+    parser.add_argument("--no-instructions", action="store_true", help="leave out the callgrind instruction table")
     args = parser.parse_args()
     rounds = args.rounds or (2 if args.quick else 7)
     calls = args.calls or (300 if args.quick else 2000)
     pairs = args.pairs or (20 if args.quick else 300)
     block, stream_block = 20, 4
+    counted = None if args.no_instructions else run_instructions()
+    if args.only_instructions:
+        print(instructions_table(counted) if counted else "valgrind not found: no instruction counts")
+        return
     results = run(rounds, calls, max(50, calls // 10))
     paired = run_paired(pairs, block, stream_block)
     print(table(results))
     print()
     print(paired_table(paired, block, stream_block))
+    if counted:
+        print()
+        print(instructions_table(counted))
+    elif not args.no_instructions:
+        print("\nvalgrind not found: no instruction counts")
     if args.json:
-        Path(args.json).write_text(json.dumps({"processes": results, "paired": paired}, indent=2))
+        raw = {"processes": results, "paired": paired, "instructions": counted}
+        Path(args.json).write_text(json.dumps(raw, indent=2))
 
 
 if __name__ == "__main__":
