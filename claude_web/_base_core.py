@@ -69,6 +69,7 @@ class BaseClient:
         if max_retries is None:
             raise TypeError("max_retries cannot be None; pass 0 to disable retries")
         self._base_url = self._enforce_trailing_slash(httpx.URL(str(base_url)))
+        self._server = _server(self._base_url)  # the span's server.address / server.port
         self.timeout = timeout
         self.max_retries = max_retries
         self._custom_headers: dict[str, str] = dict(custom_headers or {})
@@ -103,6 +104,7 @@ class BaseClient:
     @base_url.setter
     def base_url(self, url: str | httpx.URL) -> None:
         self._base_url = self._enforce_trailing_slash(httpx.URL(str(url)))
+        self._server = _server(self._base_url)
         self._headers_cache = None
         self._url_cache = {}
 
@@ -371,8 +373,7 @@ class BaseClient:
             pricing=self._pricing,
         )
         if telemetry is not None:
-            url = self._base_url
-            tracker.attach(start_call(telemetry, tracker.record, options.json_data, (url.host, url.port or _port(url))))
+            tracker.attach(start_call(telemetry, tracker.record, options.json_data, self._server))
         return tracker
 
     _finish_usage_ok = staticmethod(finish_usage_ok)
@@ -390,5 +391,6 @@ def _discard(record: UsageRecord) -> None:
     """The recorder of a client without one whose calls are traced: the span is all there is."""
 
 
-def _port(url: httpx.URL) -> int | None:
-    return {"https": 443, "http": 80}.get(url.scheme)
+def _server(url: httpx.URL) -> tuple[str, int | None]:
+    """``(host, port)`` of a base URL, the port implied by the scheme when the URL has none."""
+    return url.host, url.port or {"https": 443, "http": 80}.get(url.scheme)

@@ -230,6 +230,13 @@ def test_calls_sharing_a_shape_keep_their_own_attributes(
     assert other_model.attributes["gen_ai.request.model"] == "claude-haiku-4-5"
     assert latest.attributes["gen_ai.provider.name"] == "anthropic" and "gen_ai.system" not in latest.attributes
     assert second.attributes["gen_ai.system"] == "anthropic" and "gen_ai.provider.name" not in second.attributes
+    assert second.attributes["server.address"] == "127.0.0.1"
+    # the endpoint follows the client's base URL when it is changed
+    client.base_url = fake_claude.base_url.replace("127.0.0.1", "localhost")
+    client.messages.create(model=MODEL, max_tokens=16, messages=HI)
+    moved = _span_of(otel, records[-1])
+    assert moved.attributes["server.address"] == "localhost"
+    assert moved.attributes["server.port"] == second.attributes["server.port"]
 
 
 def test_a_client_without_a_recorder_is_traced_too(otel: Any, fake_claude: Any) -> None:
