@@ -49,7 +49,6 @@ _CONTEXT_ATTRIBUTES = (
     ("attempt", "claude_web.attempt"),
     ("request_id", "claude_web.web_request_id"),
 )
-_CONTEXT_TYPES = (str, int)
 _REQUEST_ATTRIBUTES = (
     ("max_tokens", "gen_ai.request.max_tokens"),
     ("temperature", "gen_ai.request.temperature"),
@@ -114,6 +113,45 @@ def _link_ids(record: UsageRecord, span: Any) -> None:
         record.context["span_id"] = format(context.span_id, "016x")
 
 
+class _Shape:
+    """What the calls of one operation, model, backend and endpoint share, built once: the span's name, the
+    attributes the metrics and the span start from, and the key naming the provider. Never changed after it is
+    built (calls copy what they add to)."""
+
+    __slots__ = ("attributes", "metric_attributes", "name", "span_attributes", "system_key")
+
+    def __init__(self, record: UsageRecord, server: tuple[str, int | None] | None, latest: bool) -> None:
+        operation = operation_name(record.operation)
+        self.system_key = system_key = "gen_ai.provider.name" if latest else "gen_ai.system"
+        attributes: dict[str, Any] = {"gen_ai.operation.name": operation, system_key: provider_name(record.backend)}
+        if record.model:
+            attributes["gen_ai.request.model"] = record.model
+        # the metrics' dimensions: the endpoint, constant for a client, is left to the span (every dimension
+        # costs on each of a call's metric points)
+        self.metric_attributes = dict(attributes)
+        if server is not None:
+            attributes["server.address"] = server[0]
+            if server[1] is not None:
+                attributes["server.port"] = server[1]
+        self.attributes = attributes
+        self.span_attributes = {**attributes, "claude_web.operation": record.operation}
+        self.name = f"{operation} {record.model}" if record.model else operation
+
+
+_SHAPES: dict[tuple[Any, ...], _Shape] = {}
+_MAX_SHAPES = 512  # distinct (operation, model, backend, endpoint, conventions); past it the cache starts over
+
+
+def _shape(record: UsageRecord, server: tuple[str, int | None] | None, latest: bool) -> _Shape:
+    key = (record.operation, record.model, record.backend, server, latest)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        shape = _SHAPES[key] = _Shape(record, server, latest)
+    return shape
+
+
 class CallTelemetry:
     """The span and metric attributes of one call; built by :func:`start_call`."""
 
@@ -135,7 +173,7 @@ class CallTelemetry:
         """Make the span current (so HTTP client spans nest under it); returns what :meth:`deactivate` takes."""
         if self.span is None:
             return None
-        api = _API_LOADED or _api()
+        api = _api()
         return api.attach(api.in_context(self.span))
 
     def first_token(self, elapsed_ms: float) -> None:
@@ -257,48 +295,6 @@ def start_call(
         return None
 
 
-class _Shape:
-    """What the calls of one operation, model, backend and endpoint share, built once: the span's name, the
-    attributes the metrics and the span start from, and the key naming the provider. Never changed after it is
-    built (calls copy what they add to)."""
-
-    __slots__ = ("attributes", "metric_attributes", "name", "span_attributes", "system_key")
-
-    def __init__(self, record: UsageRecord, server: tuple[str, int | None] | None, latest: bool) -> None:
-        operation = operation_name(record.operation)
-        self.system_key = system_key = "gen_ai.provider.name" if latest else "gen_ai.system"
-        attributes: dict[str, Any] = {"gen_ai.operation.name": operation, system_key: provider_name(record.backend)}
-        if record.model:
-            attributes["gen_ai.request.model"] = record.model
-        # the metrics' dimensions: the endpoint, constant for a client, is left to the span (every dimension
-        # costs on each of a call's metric points)
-        self.metric_attributes = dict(attributes)
-        if server is not None:
-            attributes["server.address"] = server[0]
-            if server[1] is not None:
-                attributes["server.port"] = server[1]
-        self.attributes = attributes
-        self.span_attributes = {**attributes, "claude_web.operation": record.operation}
-        self.name = f"{operation} {record.model}" if record.model else operation
-
-
-_SHAPES: dict[tuple[Any, ...], _Shape] = {}
-_MAX_SHAPES = 512  # distinct (operation, model, backend, endpoint, conventions); past it the cache starts over
-
-
-def _shape(record: UsageRecord, server: tuple[str, int | None] | None, latest: bool) -> _Shape:
-    key = (record.operation, record.model, record.backend, server, latest)
-    shape = _SHAPES.get(key)
-    if shape is None:
-        if len(_SHAPES) >= _MAX_SHAPES:
-            _SHAPES.clear()
-        shape = _SHAPES[key] = _Shape(record, server, latest)
-    return shape
-
-
-_NUMBER = (int, float)
-
-
 def _start_call(
     state: TelemetryState,
     record: UsageRecord,
@@ -307,8 +303,8 @@ def _start_call(
     start_time: int | None,
 ) -> CallTelemetry:
     shape = _shape(record, server, state.latest)
-    if type(body) is not dict:
-        body = body if isinstance(body, Mapping) else {}
+    if not isinstance(body, Mapping):
+        body = {}
     call = CallTelemetry(state, shape, stream=body.get("stream") is True)
     tracer = state.tracer
     context = record.context
@@ -320,21 +316,21 @@ def _start_call(
     get = body.get
     for key, name in _REQUEST_ATTRIBUTES:
         value = get(key)
-        if value is not None and isinstance(value, _NUMBER) and type(value) is not bool:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             span_attributes[name] = value
     stops = get("stop_sequences")
-    if stops is not None and isinstance(stops, list) and all(isinstance(s, str) for s in stops):
+    if isinstance(stops, list) and all(isinstance(s, str) for s in stops):
         span_attributes["gen_ai.request.stop_sequences"] = stops
     output_config = get("output_config")
-    if output_config is not None and isinstance(output_config, Mapping) and output_config.get("format"):
+    if isinstance(output_config, Mapping) and output_config.get("format"):
         span_attributes["gen_ai.output.type"] = "json"
     span_attributes[RECORD_ID] = record.id
-    api = _API_LOADED or _api()
+    api = _api()
     parent = None
     if context:  # a bare client's calls have no context: nothing to carry
         for key, attribute in _CONTEXT_ATTRIBUTES:
             value = context.get(key)
-            if value is not None and isinstance(value, _CONTEXT_TYPES) and type(value) is not bool:
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
                 span_attributes[attribute] = value
         parent = _parent_context(api, record)
     span = tracer.start_span(
@@ -356,7 +352,7 @@ def _start_call(
 def deactivate(token: Any) -> None:
     """Undo :meth:`CallTelemetry.activate`."""
     if token is not None:
-        (_API_LOADED or _api()).detach(token)
+        _api().detach(token)
 
 
 def record_span(record: UsageRecord) -> None:
