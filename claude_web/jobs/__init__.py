@@ -13,8 +13,8 @@ started by :mod:`claude_web.web.conversations`, never directly by a browser). A 
 
 With ``JobsConfig(redis_url=...)`` jobs go to Celery workers (see :mod:`claude_web.celery`) and events travel
 through Redis Streams (:mod:`claude_web.relay`). A job belongs to the ``owner`` that started it: every other
-owner gets :class:`JobNotFound`, exactly as for an id that does not exist. Job ids come from
-:func:`secrets.token_urlsafe`.
+owner gets :class:`JobNotFound`, exactly as for an id that does not exist. Job ids are 24 random
+URL-safe characters (:func:`claude_web._ids.random_id`).
 
 Worker side, :class:`JobRunner` runs one attempt of a job: one client per process and alias (from
 :class:`ClientRegistry`), ``max_retries=0`` on the upstream client so that retries happen at the job level

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._ids import random_id
 from ..otel import _jobs as otel_jobs
 from ..relay import TERMINAL_STATES, Relay, RelayEvent
 from ..usage import UsageRecorder
@@ -115,7 +116,7 @@ class CeleryExecutor:
 
 def new_job_id() -> str:
     """A new random job id (24 URL-safe characters)."""
-    return secrets.token_urlsafe(18)
+    return random_id(18)
 
 
 @dataclass(frozen=True)

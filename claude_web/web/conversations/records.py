@@ -12,13 +12,13 @@ business (:mod:`~claude_web.web.conversations.service`), not the store's.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
+from ..._ids import random_id
 from ...pricing import format_cost
 from ...usage import UsageRecord
 
@@ -41,7 +41,7 @@ TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", 
 
 def new_conversation_id() -> str:
     """A new conversation id: 16 URL-safe random characters (unguessable; other owners get 404 anyway)."""
-    return secrets.token_urlsafe(12)
+    return random_id(12)
 
 
 def now() -> datetime:

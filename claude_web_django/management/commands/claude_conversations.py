@@ -24,7 +24,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--id", dest="conversation_id", help="a conversation id")
+        which.add_argument(
+            "--id", dest="conversation_id", help="a conversation id (one starting with '-' as --id=<id>)"
+        )
         which.add_argument("--user", help="a username or user id: every conversation of that user")
         which.add_argument("--owner", help="an owner key (user:42, session:...)")
         parser.add_argument("--output", help="write to this file instead of standard output")
